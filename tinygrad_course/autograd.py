@@ -1,0 +1,190 @@
+"""The backward pass: the chain rule applied right to left over the recorded graph.
+
+``backward`` visits the nodes in reverse topological order. A node's gradient is complete
+(every consumer has added its share, as v's two uses in a fan-out are summed) before the
+node hands gradients to its inputs through its op's VJPs. Only tensors that require grad are
+visited, so the data X gets no dX.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .graph import needs_grad, topological_order
+from .ops import describe, mode, sum_to_shape
+from .tensor import Tensor
+
+
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+    On a one-element root the seed is 1 (dJ/dJ); otherwise ``grad`` (shape of root) is the
+    seed. After the pass the graph's saved values are released unless ``retain_graph``.
+    """
+    seed = _seed(root, grad, "backward")
+    _backprop([root], [seed], retain_graph=retain_graph, create_graph=False, write_grads=True)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, create_graph: bool = False,
+         retain_graph: bool | None = None) -> Any:
+    """d(outputs)/d(inputs) as Tensors, leaving every ``.grad`` untouched.
+
+    With ``create_graph=True`` the backward pass is itself recorded, so the result can be
+    differentiated again (second derivatives, Hessian-vector products). Returns one Tensor
+    for one input, a tuple for a sequence; an input the outputs do not depend on gets zeros.
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outs) if len(outs) == 1 or grad_outputs is None \
+            else grad_outputs
+    seeds = [_seed(o, g, "grad") for o, g in zip(outs, grad_outputs)]
+    if create_graph:
+        seeds = [s if isinstance(s, Tensor) else Tensor(s) for s in seeds]
+    found = _backprop(outs, seeds, retain_graph=create_graph if retain_graph is None
+                      else retain_graph, create_graph=create_graph, write_grads=False,
+                      wanted={id(t) for t in ins})
+    result = []
+    for t in ins:
+        g = found.get(id(t))
+        if g is None:
+            g = np.zeros_like(t.data)
+        result.append(g if isinstance(g, Tensor) else Tensor(g))
+    return result[0] if isinstance(inputs, Tensor) else tuple(result)
+
+
+def _seed(root: Tensor, g: Any, who: str) -> Any:
+    if not isinstance(root, Tensor):
+        raise TypeError(f"{who}: expected a Tensor to differentiate, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"{who}: {describe(root)} does not require grad: none of the tensors it was computed "
+            "from has requires_grad=True (or it was computed under no_grad)")
+    if g is None:
+        if root.size != 1:
+            raise ValueError(
+                f"{who}: {describe(root)} has {root.size} elements; backward() starts from 1 "
+                f"only on a one-element result, so pass grad= of shape {root.shape}")
+        return np.ones_like(root.data)
+    if isinstance(g, Tensor) and who == "grad":
+        seed: Any = g
+    else:
+        seed = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=root.dtype)
+    if seed.shape != root.shape:
+        raise ValueError(f"{who}: the gradient for {describe(root)} must have shape "
+                         f"{root.shape}, got {seed.shape}")
+    return seed
+
+
+def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool,
+              write_grads: bool, wanted: set[int] | None = None) -> dict[int, Any]:
+    order = topological_order(roots, follow=needs_grad)
+    grads: dict[int, Any] = {}
+    owned: set[int] = set()  # gradients we allocated ourselves, safe to add into in place
+    found: dict[int, Any] = {}
+
+    def accumulate(key: int, g: Any) -> None:
+        prev = grads.get(key)
+        if prev is None:
+            grads[key] = g
+        elif key in owned:
+            prev += g
+        else:
+            grads[key] = prev + g
+            if not create_graph:
+                owned.add(key)
+
+    for root, seed in zip(roots, seeds):
+        accumulate(id(root), seed)
+
+    with _recording(create_graph):
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if wanted is not None and id(node) in wanted:
+                found[id(node)] = g
+            op = node._op
+            if write_grads and (op is None or node._retain):
+                _store(node, g)
+            if op is None:
+                continue
+            if node._saved is None:
+                raise RuntimeError(
+                    f"backward through {describe(node)} ({op.name}) a second time: its saved "
+                    "values were released by the first backward; call backward(retain_graph="
+                    "True) the first time to keep them")
+            if create_graph:
+                out, args = node, node._inputs
+            else:
+                out, args = node.data, node._saved
+            for i, x in enumerate(node._inputs):
+                if isinstance(x, Tensor) and x.requires_grad:
+                    gi = op.vjps[i](g, out, *args, **node._params)
+                    if gi.shape != x.shape:
+                        gi = sum_to_shape(gi, x.shape)
+                    if mode.anomaly:
+                        _check_finite(gi, node, x)
+                    accumulate(id(x), gi)
+            if not retain_graph:
+                node._saved = None
+    return found
+
+
+def _store(node: Tensor, g: Any) -> None:
+    if isinstance(g, Tensor):
+        g = g.data
+    if g.dtype != node.dtype:
+        g = g.astype(node.dtype)
+    elif not g.flags.writeable:  # e.g. a broadcast view from sum's VJP: give the user an array
+        g = g.copy()
+    node.grad = g if node.grad is None else node.grad + g
+
+
+def _check_finite(g: Any, node: Tensor, x: Tensor) -> None:
+    data = g.data if isinstance(g, Tensor) else np.asarray(g)
+    if not np.isfinite(data).all():
+        raise FloatingPointError(
+            f"detect_anomaly: the backward of {node._op.name if node._op else '?'} "
+            f"(producing {describe(node)}) gave NaN or inf for its input {describe(x)}")
+
+
+@contextlib.contextmanager
+def _recording(enabled: bool) -> Iterator[None]:
+    previous = mode.grad_enabled
+    mode.grad_enabled = enabled
+    try:
+        yield
+    finally:
+        mode.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside, nothing is recorded: results do not require grad (parameter updates, eval)."""
+    with _recording(False):
+        yield
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record again inside a ``no_grad`` block."""
+    with _recording(True):
+        yield
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise FloatingPointError at the first forward or backward result that is NaN or inf,
+    naming the op that produced it."""
+    previous = mode.anomaly
+    mode.anomaly = True
+    try:
+        yield
+    finally:
+        mode.anomaly = previous

@@ -1,0 +1,131 @@
+"""Gradient checking: backward() against two-sided finite differences.
+
+The course's check (course 2, "gradient checking"): with g from backprop and g' from
+(f(θ + ε) − f(θ − ε)) / 2ε, the relative difference ||g − g'||₂ / (||g||₂ + ||g'||₂) should be
+tiny (about 1e-7 or less for ε = 1e-7 in float64).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+Inputs = Mapping[str, Any] | Sequence[Any]
+
+
+def _named(inputs: Inputs) -> dict[str, np.ndarray]:
+    if isinstance(inputs, Mapping):
+        items = inputs.items()
+    else:
+        items = ((f"x{i}", v) for i, v in enumerate(inputs))
+    return {k: np.array(v.data if isinstance(v, Tensor) else v, dtype=np.float64)
+            for k, v in items}
+
+
+def _call(fn: Callable[..., Any], inputs: Inputs, tensors: dict[str, Any]) -> Any:
+    return fn(**tensors) if isinstance(inputs, Mapping) else fn(*tensors.values())
+
+
+def _scalar(out: Any, where: str) -> float:
+    value = out.data if isinstance(out, Tensor) else np.asarray(out)
+    if value.size != 1:
+        raise ValueError(f"{where}: the function must return a one-element Tensor, got shape "
+                         f"{value.shape}")
+    return float(value.reshape(()))
+
+
+def engine_gradients(fn: Callable[..., Tensor], inputs: Inputs) -> dict[str, np.ndarray]:
+    """The gradient of the scalar fn(...) for each input, by backward()."""
+    arrays = _named(inputs)
+    tensors = {k: Tensor(v, requires_grad=True, name=k) for k, v in arrays.items()}
+    out = _call(fn, inputs, tensors)
+    _scalar(out, "engine_gradients")
+    out.backward()
+    return {k: t.grad if t.grad is not None else np.zeros_like(t.data)
+            for k, t in tensors.items()}
+
+
+def numerical_gradients(fn: Callable[..., Any], inputs: Inputs,
+                        eps: float = 1e-7) -> dict[str, np.ndarray]:
+    """Central differences (f(θ + ε) − f(θ − ε)) / 2ε, one element at a time."""
+    arrays = _named(inputs)
+    result = {}
+    for name, x in arrays.items():
+        g = np.zeros_like(x)
+        flat, gflat = x.reshape(-1), g.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + eps
+            plus = _scalar(_call(fn, inputs, {k: Tensor(v) for k, v in arrays.items()}),
+                           "numerical_gradients")
+            flat[i] = old - eps
+            minus = _scalar(_call(fn, inputs, {k: Tensor(v) for k, v in arrays.items()}),
+                            "numerical_gradients")
+            flat[i] = old
+            gflat[i] = (plus - minus) / (2 * eps)
+        result[name] = g
+    return result
+
+
+def relative_difference(g: Any, g_approx: Any) -> float:
+    """||g − g'||₂ / (||g||₂ + ||g'||₂), 0 when both are 0."""
+    a, b = np.ravel(np.asarray(g, dtype=np.float64)), np.ravel(np.asarray(g_approx, dtype=np.float64))
+    denom = np.linalg.norm(a) + np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / denom) if denom > 0 else 0.0
+
+
+def _flat(grads: Mapping[str, Any]) -> np.ndarray:
+    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in grads.values()]) \
+        if grads else np.zeros(0)
+
+
+def gradcheck(fn: Callable[..., Tensor], inputs: Inputs, eps: float = 1e-7) -> float:
+    """The relative difference between backward() and finite differences over all inputs.
+
+    ``inputs`` is a dict of named arrays (``fn(**tensors)``) or a sequence (``fn(*tensors)``);
+    ``fn`` returns a one-element Tensor.
+    """
+    return relative_difference(_flat(engine_gradients(fn, inputs)),
+                               _flat(numerical_gradients(fn, inputs, eps)))
+
+
+def worst_element(g: np.ndarray, g_approx: np.ndarray) -> tuple[tuple[int, ...], float, float]:
+    """Where two gradients differ most: (index, g[index], g_approx[index])."""
+    g, g_approx = np.asarray(g), np.asarray(g_approx)
+    if g.size == 0:
+        return (), 0.0, 0.0
+    index = np.unravel_index(int(np.argmax(np.abs(g - g_approx))), g.shape)
+    return tuple(int(i) for i in index), float(g[index]), float(g_approx[index])
+
+
+def compare_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], tol: float,
+                      what: str = "finite differences") -> None:
+    """Raise AssertionError naming the worst input and element where got and expected differ
+    by a relative difference above ``tol``."""
+    failures = []
+    for name, g in got.items():
+        e = expected[name]
+        if np.shape(g) != np.shape(e):
+            failures.append((np.inf, f"{name}: shape {np.shape(g)} but {what} gave "
+                                     f"{np.shape(e)}"))
+            continue
+        diff = relative_difference(g, e)
+        if not diff <= tol:
+            index, a, b = worst_element(np.asarray(g, dtype=np.float64),
+                                        np.asarray(e, dtype=np.float64))
+            failures.append((diff, f"{name}: relative difference {diff:.3g} > {tol:.3g}; worst "
+                                   f"element {name}{list(index)}: engine {a:.10g}, {what} {b:.10g}"))
+    if failures:
+        failures.sort(key=lambda f: -f[0])
+        raise AssertionError("gradients differ\n  " + "\n  ".join(m for _, m in failures))
+
+
+def assert_gradcheck(fn: Callable[..., Tensor], inputs: Inputs, eps: float = 1e-7,
+                     tol: float = 1e-6) -> None:
+    """Assert backward() agrees with finite differences for every input; on failure the
+    message names the input, the worst element's index and both values."""
+    compare_gradients(engine_gradients(fn, inputs), numerical_gradients(fn, inputs, eps), tol)
