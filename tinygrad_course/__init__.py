@@ -2,7 +2,9 @@
 deeplearning.ai's "Neural Networks and Deep Learning".
 
     >>> import tinygrad_course as tc
-    >>> a, b, c = (tc.Tensor(v, requires_grad=True, name=n) for v, n in [(5., "a"), (3., "b"), (2., "c")])
+    >>> a = tc.Tensor(5.0, requires_grad=True, name="a")
+    >>> b = tc.Tensor(3.0, requires_grad=True, name="b")
+    >>> c = tc.Tensor(2.0, requires_grad=True, name="c")
     >>> J = 3 * (a + b * c)
     >>> J.backward()
     >>> J.item(), a.grad, b.grad, c.grad

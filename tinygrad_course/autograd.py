@@ -119,10 +119,8 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
                     f"backward through {describe(node)} ({op.name}) a second time: its saved "
                     "values were released by the first backward; call backward(retain_graph="
                     "True) the first time to keep them")
-            if create_graph:
-                out, args = node, node._inputs
-            else:
-                out, args = node.data, node._saved
+            out: Any = node if create_graph else node.data
+            args = node._inputs if create_graph else node._saved
             for i, x in enumerate(node._inputs):
                 if isinstance(x, Tensor) and x.requires_grad:
                     gi = op.vjps[i](g, out, *args, **node._params)

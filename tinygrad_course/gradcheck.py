@@ -7,7 +7,7 @@ tiny (about 1e-7 or less for ε = 1e-7 in float64).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,10 +18,9 @@ Inputs = Mapping[str, Any] | Sequence[Any]
 
 
 def _named(inputs: Inputs) -> dict[str, np.ndarray]:
-    if isinstance(inputs, Mapping):
-        items = inputs.items()
-    else:
-        items = ((f"x{i}", v) for i, v in enumerate(inputs))
+    items: Iterable[tuple[str, Any]] = (
+        inputs.items() if isinstance(inputs, Mapping)
+        else ((f"x{i}", v) for i, v in enumerate(inputs)))
     return {k: np.array(v.data if isinstance(v, Tensor) else v, dtype=np.float64)
             for k, v in items}
 
@@ -73,7 +72,8 @@ def numerical_gradients(fn: Callable[..., Any], inputs: Inputs,
 
 def relative_difference(g: Any, g_approx: Any) -> float:
     """||g − g'||₂ / (||g||₂ + ||g'||₂), 0 when both are 0."""
-    a, b = np.ravel(np.asarray(g, dtype=np.float64)), np.ravel(np.asarray(g_approx, dtype=np.float64))
+    a = np.ravel(np.asarray(g, dtype=np.float64))
+    b = np.ravel(np.asarray(g_approx, dtype=np.float64))
     denom = np.linalg.norm(a) + np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / denom) if denom > 0 else 0.0
 
@@ -117,8 +117,9 @@ def compare_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], tol: 
         if not diff <= tol:
             index, a, b = worst_element(np.asarray(g, dtype=np.float64),
                                         np.asarray(e, dtype=np.float64))
-            failures.append((diff, f"{name}: relative difference {diff:.3g} > {tol:.3g}; worst "
-                                   f"element {name}{list(index)}: engine {a:.10g}, {what} {b:.10g}"))
+            failures.append((diff, f"{name}: relative difference {diff:.3g} > {tol:.3g}; "
+                                   f"worst element {name}{list(index)}: engine {a:.10g}, "
+                                   f"{what} {b:.10g}"))
     if failures:
         failures.sort(key=lambda f: -f[0])
         raise AssertionError("gradients differ\n  " + "\n  ".join(m for _, m in failures))

@@ -42,7 +42,7 @@ class Op:
     __slots__ = ("name", "label", "forward", "vjps", "derivs", "rule")
 
     def __init__(self, name: str, label: str, forward: Callable[..., Any],
-                 vjps: Sequence[VJP | None], derivs: Sequence[str],
+                 vjps: Sequence[VJP], derivs: Sequence[str],
                  rule: Callable[..., tuple[int, ...]] | None = None) -> None:
         self.name, self.label, self.forward = name, label, forward
         self.vjps, self.derivs, self.rule = tuple(vjps), tuple(derivs), rule
@@ -206,6 +206,11 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return a.T @ g if b.ndim == 2 else g @ a      # dB = Aᵀ dZ
 
 
+def _inside(a: Any, lo: float | None, hi: float | None) -> Any:
+    """1 where lo <= a <= hi, else 0 (a constant mask, for arrays and Tensors alike)."""
+    return (a >= (-np.inf if lo is None else lo)) * (a <= (np.inf if hi is None else hi))
+
+
 def _tiny(a: Any) -> float:
     return float(np.finfo(_data(a).dtype).tiny) if _data(a).dtype.kind == "f" else 1e-308
 
@@ -291,8 +296,7 @@ LEAKY_RELU = Op("leaky_relu", "leaky ReLU",
                 vjps=(lambda g, out, a, slope=0.01: g * ((a > 0) * (1 - slope) + slope),),
                 derivs=("1 if z>0 else {slope}",))
 CLIP = Op("clip", "clip", lambda a, lo=None, hi=None: np.clip(a, lo, hi),
-          vjps=(lambda g, out, a, lo=None, hi=None:
-                g * ((a >= (-np.inf if lo is None else lo)) * (a <= (np.inf if hi is None else hi))),),
+          vjps=(lambda g, out, a, lo=None, hi=None: g * _inside(a, lo, hi),),
           derivs=("1 inside, 0 outside",))
 BCE = Op("binary_cross_entropy", "L(a, y)", _bce,
          vjps=(lambda g, out, a, y: g * (a - y) / clip(a * (1 - a), lo=_tiny(a)) / _n(a.shape),

@@ -1,0 +1,80 @@
+"""Tensor: construction, dtypes, the fields a node exposes, repr."""
+
+import numpy as np
+import pytest
+
+import tinygrad_course as tc
+
+
+def test_numbers_and_lists_become_float64():
+    for value in (3, 2.5, [1, 2], [[1.0, 2.0]], True):
+        assert tc.Tensor(value).dtype == np.float64
+
+
+def test_arrays_keep_their_dtype_and_float32_on_request():
+    assert tc.Tensor(np.ones(3, dtype=np.float32)).dtype == np.float32
+    assert tc.Tensor([1, 2], dtype=np.float32).dtype == np.float32
+    labels = np.array([[0, 1, 1]])
+    assert tc.Tensor(labels).dtype == labels.dtype  # data such as Y keeps its integer type
+
+
+def test_float32_stays_float32_through_ops_and_backward():
+    x = tc.Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    y = (tc.sigmoid(x * 2 + 1) - 0.5).sum()
+    assert y.dtype == np.float32
+    y.backward()
+    assert x.grad is not None and x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("data", [np.array([1, 2]), np.array([True, False]),
+                                  np.array([1, 2], dtype=np.int32)])
+def test_grad_on_non_float_data_is_a_clear_error(data):
+    with pytest.raises(TypeError, match="requires_grad needs floating data, got"):
+        tc.Tensor(data, requires_grad=True, name="x")
+
+
+def test_object_and_string_data_are_refused():
+    with pytest.raises(TypeError, match="cannot hold"):
+        tc.Tensor(np.array([object()]))
+    with pytest.raises(TypeError, match="cannot hold"):
+        tc.Tensor("abc")
+
+
+def test_fields_of_leaves_and_results():
+    a = tc.Tensor([[1.0, 2.0, 3.0]], requires_grad=True, name="a")
+    assert (a.shape, a.ndim, a.size, a.name) == ((1, 3), 2, 3, "a")
+    assert a.grad is None and a.op is None and a.parents == () and a.is_leaf
+    b = a * 2
+    assert b.op is tc.ops.MUL and b.parents == (a,) and not b.is_leaf
+    assert b.numpy() is b.data
+    assert tc.Tensor(4.0).item() == 4.0
+
+
+def test_repr_shows_name_shape_op_and_small_values():
+    a = tc.Tensor([1.0, 2.0], requires_grad=True, name="a")
+    r = repr(a * 3)
+    assert "shape=(2,)" in r and "op=mul" in r and "3." in r and "6." in r
+    assert "name='a'" in repr(a)
+    big = repr(tc.Tensor(np.zeros((10, 10))))
+    assert "data=" not in big and "shape=(10, 10)" in big
+
+
+def test_identity_is_node_identity():
+    a, b = tc.Tensor(1.0), tc.Tensor(1.0)
+    assert a != b and len({a, b}) == 2
+    assert isinstance(a > 0.5, tc.Tensor) and bool(a > 0.5)
+
+
+def test_numbers_and_arrays_mix_in_on_either_side():
+    v = tc.Tensor([1.0, 2.0], requires_grad=True)
+    for result, expected in [(3 * v, [3, 6]), (1 - v, [0, -1]), (v + 1, [2, 3]),
+                             (np.array([2.0, 4.0]) / v, [2, 2]), (v ** 2, [1, 4]),
+                             (np.array([1.0, 1.0]) @ v, 3.0), (-v, [-1, -2])]:
+        assert isinstance(result, tc.Tensor)
+        np.testing.assert_allclose(result.data, expected)
+
+
+def test_exponent_must_be_a_number():
+    v = tc.Tensor([1.0, 2.0], name="v")
+    with pytest.raises(TypeError, match="pow: v \\(2,\\) .* the exponent must be a number"):
+        v ** tc.Tensor(2.0)
