@@ -205,3 +205,11 @@ def test_relu_and_leaky_relu_kink_convention_at_zero():
     z.zero_grad()
     tc.leaky_relu(z, slope=0.2).sum().backward()
     np.testing.assert_array_equal(z.grad, [0.2, 0.2, 1.0, 0.2])
+
+
+def test_scalar_fan_out_of_fan_out_accumulates():
+    # x + x twice: the third share of a 0-d gradient used to be added to a numpy scalar
+    # copy and lost (found by testing.expressions())
+    x = tc.Tensor(0.1, requires_grad=True)
+    ((x + x) + (x + x)).backward()
+    assert x.grad == 4.0 and isinstance(x.grad, np.ndarray)

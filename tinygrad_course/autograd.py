@@ -95,7 +95,9 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
         elif key in owned:
             prev += g
         else:
-            grads[key] = prev + g
+            total = prev + g
+            # 0-d arrays add up to numpy scalars, which `+=` would rebind, not update in place
+            grads[key] = np.asarray(total) if isinstance(total, np.generic) else total
             if not create_graph:
                 owned.add(key)
 
