@@ -213,3 +213,13 @@ def test_scalar_fan_out_of_fan_out_accumulates():
     x = tc.Tensor(0.1, requires_grad=True)
     ((x + x) + (x + x)).backward()
     assert x.grad == 4.0 and isinstance(x.grad, np.ndarray)
+
+
+@pytest.mark.parametrize("loss", [tc.binary_cross_entropy, tc.binary_cross_entropy_with_logits])
+def test_loss_gradient_of_the_larger_label_operand(loss):
+    # y larger than a (found by testing.expressions()): dy must have y's shape
+    a = tc.Tensor([[0.3]], requires_grad=True)
+    y = tc.Tensor([[0.2, 0.9]], requires_grad=True)
+    loss(a, y).backward()
+    assert a.grad.shape == (1, 1) and y.grad.shape == (1, 2)
+    tc.assert_gradcheck(loss, [a.data, y.data])

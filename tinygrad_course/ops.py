@@ -211,6 +211,13 @@ def _inside(a: Any, lo: float | None, hi: float | None) -> Any:
     return (a >= (-np.inf if lo is None else lo)) * (a <= (np.inf if hi is None else hi))
 
 
+def _widen(v: Any, a: Any, y: Any) -> Any:
+    """v, which has a's shape, broadcast to the shape of a and y together: y's gradient in the
+    losses has y's broadcast shape even when y is the larger operand."""
+    shape = np.broadcast_shapes(np.shape(_data(a)), np.shape(_data(y)))
+    return v if np.shape(_data(v)) == shape else broadcast_to(v, shape=shape)
+
+
 def _tiny(a: Any) -> float:
     return float(np.finfo(_data(a).dtype).tiny) if _data(a).dtype.kind == "f" else 1e-308
 
@@ -300,12 +307,12 @@ CLIP = Op("clip", "clip", lambda a, lo=None, hi=None: np.clip(a, lo, hi),
           derivs=("1 inside, 0 outside",))
 BCE = Op("binary_cross_entropy", "L(a, y)", _bce,
          vjps=(lambda g, out, a, y: g * (a - y) / clip(a * (1 - a), lo=_tiny(a)) / _n(a.shape),
-               lambda g, out, a, y: g * (log(clip(1 - a, lo=_tiny(a))) - log(clip(a, lo=_tiny(a))))
-               / _n(a.shape)),
+               lambda g, out, a, y: _widen(g * (log(clip(1 - a, lo=_tiny(a)))
+                                                - log(clip(a, lo=_tiny(a)))) / _n(a.shape), a, y)),
          derivs=("(a−y)/(a(1−a))/m", "log((1−a)/a)/m"), rule=broadcast_rule)
 BCE_LOGITS = Op("binary_cross_entropy_with_logits", "L(z, y)", _bce_logits,
                 vjps=(lambda g, out, z, y: g * (sigmoid(z) - y) / _n(z.shape),
-                      lambda g, out, z, y: -g * z / _n(z.shape)),
+                      lambda g, out, z, y: _widen(-g * z / _n(z.shape), z, y)),
                 derivs=("(σ(z)−y)/m", "−z/m"), rule=broadcast_rule)
 
 
