@@ -141,7 +141,8 @@ def layer_dims(max_layers: int = 4, max_units: int = 8, min_layers: int = 1,
 
 # ---- random expression DAGs ----------------------------------------------------------------
 
-BOUND = 10.0  # every intermediate value stays within [−BOUND, BOUND]
+BOUND = 25.0  # every intermediate value stays within [−BOUND, BOUND]
+DIVISOR_MIN = 0.25  # a / b only for b >= DIVISOR_MIN (exp(tanh(v)) >= 1/e qualifies)
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ def _candidates(op: str, shapes_: list[Shape], ivs: list[Interval],
                 elif op == "mul":
                     iv = _span([x * y for x in a for y in b])
                 elif op == "div":
-                    if b[0] < 0.5:  # only divide by things >= 0.5
+                    if b[0] < DIVISOR_MIN:
                         continue
                     iv = _span([x / y for x in a for y in b])
                 else:
@@ -358,6 +359,12 @@ def _candidates(op: str, shapes_: list[Shape], ivs: list[Interval],
     return [c for c in out if -BOUND <= c[3][0] and c[3][1] <= BOUND]
 
 
+# the unary steps that turn any value into an operand the op accepts
+_PREPARE: dict[str, tuple[str, ...]] = {
+    "log": ("tanh", "exp"), "div": ("tanh", "exp"), "pow": ("tanh", "exp"),
+    "exp": ("tanh",), "binary_cross_entropy": ("tanh", "sigmoid"),
+    "binary_cross_entropy_with_logits": ("sigmoid",), "matmul": ("transpose",),
+}
 _INPUT_TEMPLATES = ("ab", "a1", "1b", "b", "", "ca", "bc", "a")
 
 
@@ -371,8 +378,9 @@ def expressions(draw: Any, max_inputs: int = 3, max_steps: int = 6, max_side: in
     drawn op to earlier values when it is safe: shapes fit, log/division/x^0.5 only of values
     bounded away from 0 (σ(x) + 0.5, exp(x), ...), relu/leaky relu/clip only where the kink is
     far, binary cross-entropy of probabilities in [0.02, 0.98]; every value within ±BOUND, so
-    finite differences with eps = 1e-7 stay accurate. When the drawn op has no safe operand the
-    step is tanh. The expression's output has at least one value used twice.
+    finite differences with eps = 1e-7 stay accurate. When the drawn op has no safe operand,
+    one is made first (exp(tanh(v)) >= 1/e for log and division, σ(tanh(v)) for probabilities,
+    vᵀ for matmul); failing that the step is tanh. At least one value is used twice.
     """
     unknown = set(ops_) - set(EXPRESSION_OPS)
     if unknown or not ops_:
@@ -391,17 +399,28 @@ def expressions(draw: Any, max_inputs: int = 3, max_steps: int = 6, max_side: in
     ivs: list[Interval] = [(lo, hi)] * n_inputs
     kink_safe = [True] * n_inputs
     steps: list[Step] = []
-    for _ in range(draw(st.integers(1, max_steps), label="steps")):
-        op = draw(st.sampled_from(list(ops_)))
-        found = _candidates(op, shapes_, ivs, kink_safe)
-        if not found:
-            op = "tanh"
-            found = _candidates(op, shapes_, ivs, kink_safe)
+    def append(op: str, found: list[Candidate]) -> None:
         args, params, shape, iv = draw(st.sampled_from(found))
         steps.append(Step(op, args, params))
         shapes_.append(shape)
         ivs.append(iv)
         kink_safe.append(op == "neg" and kink_safe[args[0]])
+
+    for _ in range(draw(st.integers(1, max_steps), label="steps")):
+        op = draw(st.sampled_from(list(ops_)))
+        found = _candidates(op, shapes_, ivs, kink_safe)
+        if not found and op in _PREPARE:
+            # map, don't filter: make a fitting operand (positive, a probability, ...) first
+            source = draw(st.integers(0, len(shapes_) - 1), label="prepare")
+            chain = _PREPARE[op] if op != "matmul" or len(shapes_[source]) == 2 else ()
+            for prep in chain:
+                append(prep, [c for c in _candidates(prep, shapes_, ivs, kink_safe)
+                              if c[0] == (source,)])
+                source = len(shapes_) - 1
+            found = _candidates(op, shapes_, ivs, kink_safe)
+        if not found:
+            op, found = "tanh", _candidates("tanh", shapes_, ivs, kink_safe)
+        append(op, found)
     expr = Expression(inputs, steps, intervals=ivs)
     if all(c < 2 for c in expr.uses().values()):
         expr.extra = (steps[-1].args[0],)  # consumed by the last step and now by the output
