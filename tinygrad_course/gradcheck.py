@@ -102,27 +102,45 @@ def worst_element(g: np.ndarray, g_approx: np.ndarray) -> tuple[tuple[int, ...],
     return tuple(int(i) for i in index), float(g[index]), float(g_approx[index])
 
 
+def _at(name: str, index: tuple[int, ...]) -> str:
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
+
+
 def compare_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], tol: float,
-                      what: str = "finite differences") -> None:
-    """Raise AssertionError naming the worst input and element where got and expected differ
-    by a relative difference above ``tol``."""
+                      what: str = "finite differences", labels: Mapping[str, str] | None = None,
+                      explain: Callable[[str, np.ndarray, np.ndarray], str | None] | None = None
+                      ) -> None:
+    """Raise AssertionError if, for a name in both mappings, the shapes differ or the relative
+    difference ||g − g'|| / (||g|| + ||g'||) (g = got, g' = expected) is above ``tol``.
+
+    The message has one line per such input, worst first: its name (shown as ``labels[name]``
+    when given, e.g. dW1), the relative difference, the worst element's index and both values;
+    ``explain(name, g, g')`` may add a hint line below it.
+    """
     failures = []
     for name, g in got.items():
-        e = expected[name]
-        if np.shape(g) != np.shape(e):
-            failures.append((np.inf, f"{name}: shape {np.shape(g)} but {what} gave "
-                                     f"{np.shape(e)}"))
+        if name not in expected:
             continue
-        diff = relative_difference(g, e)
-        if not diff <= tol:
-            index, a, b = worst_element(np.asarray(g, dtype=np.float64),
-                                        np.asarray(e, dtype=np.float64))
-            failures.append((diff, f"{name}: relative difference {diff:.3g} > {tol:.3g}; "
-                                   f"worst element {name}{list(index)}: engine {a:.10g}, "
-                                   f"{what} {b:.10g}"))
+        g = np.asarray(g, dtype=np.float64)
+        e = np.asarray(expected[name], dtype=np.float64)
+        label = labels.get(name, name) if labels else name
+        if g.shape != e.shape:
+            diff = np.inf
+            msg = f"{label}: shape {e.shape} from {what}, but {name} has shape {g.shape}"
+        else:
+            diff = relative_difference(g, e)
+            if diff <= tol:
+                continue
+            index, a, b = worst_element(g, e)
+            msg = (f"{label}: relative difference {diff:.3g} > tol {tol:.3g}; worst element "
+                   f"{_at(name, index)}: engine {a:.10g}, {what} {b:.10g}")
+        hint = explain(name, g, e) if explain is not None else None
+        failures.append((diff, msg + (f"\n    {hint}" if hint else "")))
     if failures:
         failures.sort(key=lambda f: -f[0])
-        raise AssertionError("gradients differ\n  " + "\n  ".join(m for _, m in failures))
+        raise AssertionError(f"gradients differ (g = engine, g' = {what}; relative difference "
+                             f"||g - g'|| / (||g|| + ||g'||)):\n  "
+                             + "\n  ".join(m for _, m in failures))
 
 
 def assert_gradcheck(fn: Callable[..., Tensor], inputs: Inputs, eps: float = 1e-7,
