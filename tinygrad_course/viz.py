@@ -1,0 +1,387 @@
+"""Pictures of computation graphs, drawn as the course draws them (lessons 2.5-2.7).
+
+``draw_graph(J)`` returns a ``graphviz.Digraph``: a box per value (name, shape, value, and after
+``J.backward()`` its gradient dJ/d·), an ellipse per operation (``*``, ``+``, ``@``, ``σ``,
+``Σ axis=1``, ...), values flowing left to right. With ``backward_edges=True`` red edges carry
+the derivatives right to left, each labelled with the local derivative ∂out/∂in: a number when
+every value is a scalar, else the op's formula. Where backward sums a broadcast gradient
+(db^[l] = Σ_i dZ^[l](:, i)) the edge says ``Σ axis=1``. ``save_svg`` renders through
+:mod:`tinygrad_course.render` (system ``dot``, else the graphviz-pure wheel).
+
+The walk is graph.topological_order (iterative) and node ids follow it (n0, n1, ...), so the
+same graph always gives the same DOT text, and a 100,000-node chain needs no recursion.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter, deque
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from .graph import topological_order
+from .ops import broadcast_axes, broadcast_rule
+from .render import RenderError, render_svg
+from .tensor import Tensor
+
+__all__ = ["draw_graph", "save_svg", "layer_of"]
+
+BLUE, RED = "#1f5fbf", "#c0392b"
+STYLES: dict[str, dict[str, str]] = {
+    # parameters (leaves that require grad) stand out; data and constants stay quiet
+    "param": {"shape": "box", "style": "filled,bold", "fillcolor": "#fde9b5", "color": "#9a6b00"},
+    "data": {"shape": "box", "style": "filled", "fillcolor": "#eeeeee", "color": "#888888"},
+    "value": {"shape": "box", "style": "filled,rounded", "fillcolor": "#dbe9f7", "color": BLUE},
+    "const": {"shape": "plaintext", "fontcolor": "#555555"},
+    "op": {"shape": "ellipse", "style": "filled", "fillcolor": "white", "color": BLUE},
+    "elided": {"shape": "note", "style": "dashed", "color": "#888888", "fontcolor": "#555555"},
+}
+_STYLE = {kind: " ".join(f'{k}="{v}"' for k, v in attrs.items())
+          for kind, attrs in STYLES.items()}
+_BACK = f'dir=back color="{RED}" fontcolor="{RED}"'
+_GENERATED = ("u", "v", "w", "p", "q", "r", "s", "t", "h", "k")
+_LAYER = re.compile(r"^(?:W|b|Z|A)\^?\[?([1-9]\d*)\]?$")  # W1, b1, Z1, A1 (or W[1]): layer 1
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
+               backward_edges: bool = False, rankdir: str = "LR", max_elements: int = 6,
+               max_nodes: int | None = 500, precision: int = 4,
+               clusters: bool = True) -> graphviz.Digraph:
+    """The computation graph that produced ``root``, as a ``graphviz.Digraph``.
+
+    Values with at most ``max_elements`` elements are shown, rounded to ``precision``
+    significant digits. ``max_nodes`` (None: no limit) keeps the tensors nearest to the root
+    and replaces the rest by one note saying what was left out. ``clusters`` groups W1, b1,
+    Z1, A1, ... into "layer 1" boxes.
+    """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"draw_graph: expected a Tensor, got {type(root).__name__}")
+    return _Drawing(root, show_values, show_grads, backward_edges, max_elements,
+                    precision).draw(rankdir, max_nodes, clusters)
+
+
+def save_svg(root: Tensor, path: str | Path, *, backend: str = "auto", engine: str = "dot",
+             **options: Any) -> Path:
+    """Write the picture of ``root``'s graph to ``path`` as SVG and return the path.
+
+    ``options`` are draw_graph's. ``backend`` is render_svg's ("auto": system ``dot`` when on
+    PATH, else graphviz-pure); raises RenderError (saying what to install) if none can run.
+    """
+    svg = render_svg(draw_graph(root, **options).source, engine=engine, backend=backend)
+    path = Path(path)
+    path.write_text(svg, encoding="utf-8")
+    return path
+
+
+def layer_of(name: str | None) -> int | None:
+    """The layer l of a tensor named W{l}, b{l}, Z{l} or A{l} (l >= 1), else None."""
+    m = _LAYER.match(name or "")
+    return int(m.group(1)) if m else None
+
+
+# ---- formatting -------------------------------------------------------------------------------
+def _num(x: Any, precision: int) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (complex, np.complexfloating)):
+        return f"{complex(x):.{precision}g}"
+    x = float(x)
+    return "0" if x == 0 else f"{x:.{precision}g}"
+
+
+def _rows(a: Any, precision: int) -> list[str]:
+    """A small array as text lines: a scalar, one line per row of a matrix."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return [_num(a.item(), precision)]
+    rows = a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a.reshape(1, -1)
+    return ["[" + ", ".join(_num(x, precision) for x in row) + "]" for row in rows]
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+def _axes(axes: tuple[int, ...]) -> str:
+    return f"axis={axes[0]}" if len(axes) == 1 else f"axis={axes}"
+
+
+def _html(*lines: str) -> str:
+    """Lines (already escaped) as a Graphviz HTML-like label: safe for any user-given name."""
+    return "<" + "<BR/>".join(lines) + ">"
+
+
+def _red(text: str) -> str:
+    return f'<FONT COLOR="{RED}">{text}</FONT>'
+
+
+def _op_label(t: Tensor) -> str:
+    op, p = t._op, t._params
+    extra = ""
+    if op is None:
+        return ""
+    if op.name in ("sum", "mean") and p.get("axis") is not None:
+        axis = p["axis"]
+        extra = f" axis={axis}" if isinstance(axis, (int, np.integer)) else f" axis={tuple(axis)}"
+    elif op.name == "pow":
+        extra = f" {_num(p['p'], 4)}"
+    elif op.name == "leaky_relu" and p.get("slope", 0.01) != 0.01:
+        extra = f" slope={_num(p['slope'], 4)}"
+    elif op.name in ("reshape", "broadcast_to"):
+        extra = " " + _shape(tuple(p["shape"]))
+    elif op.name == "clip":
+        extra = f" [{p.get('lo')}, {p.get('hi')}]"
+    elif op.name == "transpose" and p.get("axes") is not None:
+        extra = f" {tuple(p['axes'])}"
+    return op.label + extra
+
+
+# ---- the drawing --------------------------------------------------------------------------------
+class _Drawing:
+    def __init__(self, root: Tensor, show_values: bool, show_grads: bool,
+                 backward_edges: bool, max_elements: int, precision: int) -> None:
+        self.root, self.show_values, self.show_grads = root, show_values, show_grads
+        self.backward_edges, self.max_elements, self.precision = (
+            backward_edges, max_elements, precision)
+        self.count = 0
+
+    def new_id(self) -> str:
+        self.count += 1
+        return f"n{self.count - 1}"
+
+    def draw(self, rankdir: str, max_nodes: int | None, clusters: bool) -> graphviz.Digraph:
+        order = topological_order([self.root])
+        notes: list[str] = []
+        elided: list[Tensor] = []
+        if max_nodes is not None and len(order) > max_nodes:
+            kept = _nearest(self.root, max(max_nodes, 1))
+            elided = [t for t in order if id(t) not in kept]
+            order = [t for t in order if id(t) in kept]
+            notes.append(_elided_note(elided, max_nodes))
+        self.names = _display_names(order, self.root)
+        if self.show_grads and not any(t.grad is not None for t in order):
+            notes.append(f"gradients not computed yet: call {self.names[id(self.root)]}"
+                         ".backward() to see them")
+        layers = _layers(order) if clusters else {}
+
+        # Statements are written straight into the Digraph's body: graphviz's per-attribute
+        # quoting costs ~0.2 ms a node, too slow for 100,000 nodes. Ids are n<k>, labels are
+        # HTML-like with every user-given text escaped, styles are constants.
+        nodes: dict[int | None, list[str]] = {}
+        edges: list[str] = []
+        vid: dict[int, str] = {}
+        elided_id = self.new_id() if elided else ""
+        if elided:
+            nodes[None] = [_node(elided_id, _html(html.escape(notes[0])), "elided")]
+        for t in order:
+            group = nodes.setdefault(layers.get(id(t)), [])
+            if t._op is not None:
+                op_id = self.new_id()
+                group.append(_node(op_id, _html(html.escape(_op_label(t))), "op"))
+                for i, x in enumerate(t._inputs):
+                    if isinstance(x, Tensor):
+                        src = vid.get(id(x), elided_id)
+                    else:
+                        src = self.new_id()
+                        group.append(_node(src, self.const_label(x), "const"))
+                    edges += self.input_edges(t, i, x, src, op_id, kept=id(x) in vid)
+                vid[id(t)] = self.new_id()
+                edges.append(f"\t{op_id} -> {vid[id(t)]}\n")
+            else:
+                vid[id(t)] = self.new_id()
+            group.append(self.value_node(vid[id(t)], t))
+
+        dot = graphviz.Digraph("computation_graph")
+        dot.attr(rankdir=rankdir, ordering="in", nodesep="0.25", ranksep="0.35")
+        dot.attr("node", fontsize="12")
+        dot.attr("edge", color=BLUE, arrowsize="0.7", fontsize="11")
+        if notes:
+            dot.attr(label=_html(*(html.escape(n) for n in notes)), labelloc="t",
+                     fontsize="12", fontcolor="#555555")
+        dot.body += nodes.get(None, [])
+        for layer in sorted(k for k in nodes if k is not None):
+            with dot.subgraph(name=f"cluster_layer{layer}") as sub:
+                sub.attr(label=f"layer {layer}", style="rounded,dashed", color="#888888",
+                         fontcolor="#555555")
+                sub.body += nodes[layer]
+        dot.body += edges
+        return dot
+
+    # ---- nodes ----
+    def value_node(self, nid: str, t: Tensor) -> str:
+        name = html.escape(self.names[id(t)])
+        title = f"<B>{name}</B>" + (" " + _shape(t.shape) if t.ndim else "")
+        lines = []
+        if self.show_values and t.size <= self.max_elements:
+            rows = [html.escape(r) for r in _rows(t.data, self.precision)]
+            if t.ndim:
+                lines += rows
+            else:
+                title += f" = {rows[0]}"
+        if self.show_grads and t.grad is not None:
+            d = html.escape(f"d{self.names[id(self.root)]}/d{self.names[id(t)]}")
+            g = np.asarray(t.grad)
+            if g.size > self.max_elements:
+                lines.append(_red(f"‖{d}‖ = {_num(np.linalg.norm(g), self.precision)}"))
+            elif g.ndim == 0:
+                lines.append(_red(f"{d} = {_num(g.item(), self.precision)}"))
+            else:
+                lines += [_red(f"{d} =")] + [_red(html.escape(r))
+                                              for r in _rows(g, self.precision)]
+        kind = "value" if t._op is not None else "param" if t.requires_grad else "data"
+        return _node(nid, _html(title, *lines), kind, root=t is self.root)
+
+    def const_label(self, x: Any) -> str:
+        a = np.asarray(x)
+        text = (" ".join(_rows(a, self.precision)) if a.size <= self.max_elements
+                else f"array {_shape(a.shape)}")
+        return _html(html.escape(text))
+
+    # ---- edges ----
+    def input_edges(self, t: Tensor, i: int, x: Any, src: str, op_id: str,
+                    kept: bool) -> list[str]:
+        """The forward edge x -> op and, when asked, the backward edge op -> x (drawn as
+        x -> op with dir=back, so the layout stays left to right)."""
+        flows = isinstance(x, Tensor) and x.requires_grad
+        summed = self.broadcast_sum(t, x) if flows else ""
+        if not (self.backward_edges and flows and kept):
+            label = f" [label={_html(_red('backward: ' + summed))}]" if summed else ""
+            return [f"\t{src} -> {op_id}{label}\n"]
+        lines = [html.escape(self.local_derivative(t, i))] + ([summed] if summed else [])
+        return [f"\t{src} -> {op_id}\n",
+                f"\t{src} -> {op_id} [label={_html(*lines)} {_BACK}]\n"]
+
+    def broadcast_sum(self, t: Tensor, x: Tensor) -> str:
+        """'Σ axis=1' when backward sums x's gradient over broadcast axes (b of Z = WA + b)."""
+        if t._op is None or t._op.rule is not broadcast_rule or x.shape == t.shape:
+            return ""
+        try:
+            full = np.broadcast_shapes(*(np.shape(_data(y)) for y in t._inputs))
+        except ValueError:
+            return ""
+        axes = broadcast_axes(x.shape, full) if x.shape != full else ()
+        return f"Σ {_axes(axes)}" if axes else ""
+
+    def local_derivative(self, t: Tensor, i: int) -> str:
+        """∂t/∂(input i): a number when every value is a scalar (the VJP at g = 1), else the
+        op's formula with the operands' names filled in."""
+        op, x = t._op, t._inputs[i]
+        if op is None:
+            return ""
+        head = f"∂{self.names[id(t)]}/∂{self.names[id(x)]} = "
+        args = t._saved if t._saved is not None else tuple(_data(y) for y in t._inputs)
+        if t.size == 1 and all(np.size(a) == 1 for a in args):
+            try:
+                with np.errstate(all="ignore"):
+                    value = op.vjps[i](np.ones_like(t.data), t.data, *args, **t._params)
+                return head + _num(np.asarray(value).item(), self.precision)
+            except (ArithmeticError, ValueError, TypeError):
+                pass
+        operands = [self.names.get(id(y), "·") if isinstance(y, Tensor)
+                    else _num(y, self.precision) if np.size(y) == 1 else "array"
+                    for y in t._inputs]
+
+        def fill(m: re.Match[str]) -> str:
+            key = m.group(1)
+            if key.isdigit() and int(key) < len(operands):
+                return operands[int(key)]
+            return _num(t._params[key], 4) if key in t._params else m.group(0)
+
+        formula = _PLACEHOLDER.sub(fill, op.derivs[i])
+        if "dZ" in formula:  # a VJP in the course's notation, dW = dZ·Xᵀ: name the gradients
+            return f"d{self.names[id(x)]} = " + formula.replace("dZ", f"d{self.names[id(t)]}")
+        return head + formula
+
+
+def _node(nid: str, label: str, kind: str, root: bool = False) -> str:
+    return f"\t{nid} [label={label} {_STYLE[kind]}{' peripheries=2' if root else ''}]\n"
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _nearest(root: Tensor, limit: int) -> set[int]:
+    """ids of the ``limit`` tensors nearest to root (breadth first over inputs)."""
+    kept, queue = {id(root)}, deque([root])
+    while queue and len(kept) < limit:
+        for x in queue.popleft()._inputs:
+            if isinstance(x, Tensor) and id(x) not in kept and len(kept) < limit:
+                kept.add(id(x))
+                queue.append(x)
+    return kept
+
+
+def _elided_note(left_out: list[Tensor], max_nodes: int) -> str:
+    ops = Counter(t._op.label for t in left_out if t._op is not None)
+    kinds = [f"{n:,} × {label}" for label, n in sorted(ops.items(), key=lambda kv: -kv[1])[:3]]
+    params = sum(1 for t in left_out if t._op is None and t.requires_grad)
+    data = sum(1 for t in left_out if t._op is None and not t.requires_grad)
+    parts = [f"results of {', '.join(kinds)}"] if kinds else []
+    parts += [_plural(params, "parameter")] if params else []
+    parts += [_plural(data, "data tensor")] if data else []
+    return (f"… {len(left_out):,} tensors not drawn (max_nodes={max_nodes}): "
+            + "; ".join(parts))
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+
+def _display_names(order: list[Tensor], root: Tensor) -> dict[int, str]:
+    """Each tensor's name, or a generated one never used by a named tensor of the graph:
+    J for an unnamed root, u, v, w, ... for results (as in the lecture), x1, x2, ... for leaves."""
+    taken = {t.name for t in order if t.name}
+    results = (f"{s}{k or ''}" for k in range(len(order) + 1) for s in _GENERATED)
+    leaves = (f"x{k}" for k in range(1, 2 * len(order) + 2))
+    names = {}
+    for t in order:
+        if t.name:
+            names[id(t)] = t.name
+            continue
+        if t is root and "J" not in taken:
+            names[id(t)] = "J"
+            continue
+        fresh = leaves if t._op is None else results
+        name = next(fresh)
+        while name in taken:
+            name = next(fresh)
+        names[id(t)] = name
+    return names
+
+
+def _layers(order: list[Tensor]) -> dict[int, int]:
+    """The layer of each tensor: from its name (W1, b1, Z1, A1), and for an unnamed result
+    (the W1 A0 inside Z1 = W1 A0 + b1) from its consumers when they agree."""
+    if not any(layer_of(t.name) for t in order):
+        return {}
+    consumers: dict[int, list[Tensor]] = {}
+    for t in order:
+        for x in t.parents:
+            consumers.setdefault(id(x), []).append(t)
+    layers: dict[int, int] = {}
+    for t in reversed(order):
+        layer = layer_of(t.name)
+        if layer is None and t.name is None and t._op is not None:
+            found = {layers.get(id(c)) for c in consumers.get(id(t), [])}
+            layer = found.pop() if len(found) == 1 else None
+        if layer is not None:
+            layers[id(t)] = layer
+    return layers
+
+
+def _repr_svg_(self: Tensor) -> str | None:
+    """Jupyter/IPython shows a Tensor as its graph; None (plain repr) if nothing can render."""
+    try:
+        return render_svg(draw_graph(self).source)
+    except RenderError:
+        return None
+
+
+# Tensor lives to the left of viz and cannot import it: the notebook hook is attached here.
+setattr(Tensor, "_repr_svg_", _repr_svg_)  # noqa: B010
