@@ -108,39 +108,53 @@ def _at(name: str, index: tuple[int, ...]) -> str:
 
 def compare_gradients(got: Mapping[str, Any], expected: Mapping[str, Any], tol: float,
                       what: str = "finite differences", labels: Mapping[str, str] | None = None,
-                      explain: Callable[[str, np.ndarray, np.ndarray], str | None] | None = None
-                      ) -> None:
-    """Raise AssertionError if, for a name in both mappings, the shapes differ or the relative
-    difference ||g − g'|| / (||g|| + ||g'||) (g = got, g' = expected) is above ``tol``.
+                      explain: Callable[[str, np.ndarray, np.ndarray], str | None] | None = None,
+                      overall: bool = False, atol: float = 0.0) -> None:
+    """Raise AssertionError if, for an input of ``got``, ``expected`` has no gradient or one of
+    another shape, or the relative difference ||g − g'|| / (||g|| + ||g'||) (g = got,
+    g' = expected) is above ``tol``. With ``overall``, the difference is the course's over all
+    inputs together (one vector θ, robust when one input's gradient is tiny). A difference
+    with ||g − g'|| <= ``atol`` passes too (what finite differences cannot resolve).
 
-    The message has one line per such input, worst first: its name (shown as ``labels[name]``
-    when given, e.g. dW1), the relative difference, the worst element's index and both values;
-    ``explain(name, g, g')`` may add a hint line below it.
+    The message has one line per input that is off, worst first: its name (shown as
+    ``labels[name]`` when given, e.g. dW1), its relative difference, the worst element's index
+    and both values; ``explain(name, g, g')`` may add a hint line below it.
     """
-    failures = []
+    rows: list[tuple[float, str, str]] = []
     for name, g in got.items():
-        if name not in expected:
-            continue
         g = np.asarray(g, dtype=np.float64)
-        e = np.asarray(expected[name], dtype=np.float64)
         label = labels.get(name, name) if labels else name
+        if name not in expected:
+            rows.append((np.inf, f"{label}: no gradient from {what}", ""))
+            continue
+        e = np.asarray(expected[name], dtype=np.float64)
         if g.shape != e.shape:
             diff = np.inf
             msg = f"{label}: shape {e.shape} from {what}, but {name} has shape {g.shape}"
         else:
-            diff = relative_difference(g, e)
-            if diff <= tol:
+            diff = relative_difference(g, e) if np.linalg.norm(g - e) > atol else 0.0
+            if diff <= tol and not overall:
                 continue
             index, a, b = worst_element(g, e)
-            msg = (f"{label}: relative difference {diff:.3g} > tol {tol:.3g}; worst element "
+            msg = (f"{label}: relative difference {diff:.3g}; worst element "
                    f"{_at(name, index)}: engine {a:.10g}, {what} {b:.10g}")
-        hint = explain(name, g, e) if explain is not None else None
-        failures.append((diff, msg + (f"\n    {hint}" if hint else "")))
-    if failures:
-        failures.sort(key=lambda f: -f[0])
-        raise AssertionError(f"gradients differ (g = engine, g' = {what}; relative difference "
-                             f"||g - g'|| / (||g|| + ||g'||)):\n  "
-                             + "\n  ".join(m for _, m in failures))
+        hint = explain(name, g, e) if explain is not None and diff > 0 else None
+        rows.append((diff, msg, f"\n    {hint}" if hint else ""))
+    scope = ""
+    if overall and rows and all(np.isfinite(r[0]) for r in rows):
+        flat_g, flat_e = _flat(got), _flat({k: expected[k] for k in got})
+        total = relative_difference(flat_g, flat_e)
+        if total <= tol or np.linalg.norm(flat_g - flat_e) <= atol:
+            return
+        scope = f", over all inputs {total:.3g}"
+        rows = [r for r in rows if r[0] > tol] or [max(rows)]
+    else:
+        rows = [r for r in rows if r[0] > tol]
+    if rows:
+        rows.sort(key=lambda r: -r[0])
+        raise AssertionError(f"gradients differ by more than tol {tol:.3g} (g = engine, g' = "
+                             f"{what}; relative difference ||g - g'|| / (||g|| + ||g'||)"
+                             f"{scope}):\n  " + "\n  ".join(m + h for _, m, h in rows))
 
 
 def assert_gradcheck(fn: Callable[..., Tensor], inputs: Inputs, eps: float = 1e-7,
