@@ -17,7 +17,7 @@ domain, so no example is rejected and shrinking moves towards the domain's simpl
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,14 @@ except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("tinygrad_course.testing needs hypothesis: "
                       'pip install "tinygrad_course[testing]" (or pip install hypothesis)') from err
 
-from . import ops
+from . import autograd, ops
+from .gradcheck import (
+    compare_gradients,
+    engine_gradients,
+    numerical_gradients,
+    relative_difference,
+)
+from .tensor import Tensor
 
 Shape = tuple[int, ...]
 
@@ -425,3 +432,296 @@ def expressions(draw: Any, max_inputs: int = 3, max_steps: int = 6, max_side: in
     if all(c < 2 for c in expr.uses().values()):
         expr.extra = (steps[-1].args[0],)  # consumed by the last step and now by the output
     return expr
+
+
+# ---- layers and networks in the course's layout --------------------------------------------
+
+#: the hidden activations g^[l] layers() and networks() draw from
+HIDDEN_ACTIVATIONS: tuple[str, ...] = ("relu", "leaky_relu", "tanh", "sigmoid")
+LEAKY_SLOPE = 0.01  # the course's leaky relu, as tc.leaky_relu's default
+Z_GAP = 0.05  # |Z^[l]| >= Z_GAP wherever relu or leaky relu is applied (see _clear_kinks)
+
+_G: dict[str, Callable[[Any], Any]] = {
+    "relu": ops.relu, "leaky_relu": lambda z: ops.leaky_relu(z, slope=LEAKY_SLOPE),
+    "tanh": ops.tanh, "sigmoid": ops.sigmoid,
+}
+
+
+def _clear_kinks(W: np.ndarray, A_prev: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """b moved, unit by unit, to the nearest value that keeps every |Z| = |W A_prev + b| >=
+    Z_GAP, so that finite differences never straddle the kink of relu at 0. A mapping, not a
+    filter: every draw is kept."""
+    b = b.copy()
+    R = W @ A_prev
+    for j in range(R.shape[0]):
+        r, b0 = R[j], float(b[j, 0])
+        if np.all(np.abs(r + b0) >= Z_GAP):
+            continue
+        edges = [e for ri in r for e in (-ri - 1.01 * Z_GAP, -ri + 1.01 * Z_GAP)]
+        b[j, 0] = min((e for e in edges if np.all(np.abs(r + e) >= Z_GAP)),
+                      key=lambda e: abs(e - b0))
+    return b
+
+
+def _weights(draw: Any, n: int, n_prev: int) -> np.ndarray:
+    # entries in [−1/n_prev, 1/n_prev]: |Z| <= max|A_prev| + |b|, so σ(Z^[L]) never saturates
+    return draw(arrays((n, n_prev), "real")) / (3.0 * n_prev)
+
+
+@dataclass
+class Layer:
+    """One layer of the course's L-layer network with an upstream gradient, for testing a
+    hand-written ``linear_activation_backward(dA, cache, activation)``.
+
+    Z = W A_prev + b, A = g(Z); A_prev (n^[l-1], m), W (n^[l], n^[l-1]), b (n^[l], 1) and dA
+    (n^[l], m), the gradient that arrives from the layer above. :meth:`cost` is the scalar
+    J = (1/m) Σ dA ⊙ g(W A_prev + b), whose gradients are the course's dW = (1/m) dZ A_prevᵀ,
+    db = (1/m) Σ_i dZ(:, i) and (1/m) dA_prev, where dZ = dA ⊙ g'(Z) and dA_prev = Wᵀ dZ
+    (the course's dA are per-example gradients: they carry no 1/m).
+    """
+
+    A_prev: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+    dA: np.ndarray
+    activation: str
+
+    @property
+    def m(self) -> int:
+        return int(self.A_prev.shape[1])
+
+    @property
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The differentiable inputs: {"A_prev", "W", "b"}."""
+        return {"A_prev": self.A_prev, "W": self.W, "b": self.b}
+
+    @property
+    def Z(self) -> np.ndarray:
+        return self.W @ self.A_prev + self.b
+
+    @property
+    def cache(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+        """The course's cache ((A_prev, W, b), Z), as linear_activation_forward returns it."""
+        return (self.A_prev, self.W, self.b), self.Z
+
+    def cost(self, A_prev: Any, W: Any, b: Any) -> Any:
+        """J = (1/m) Σ dA ⊙ g(W A_prev + b) on Tensors (or arrays)."""
+        A = _G[self.activation](ops.add(ops.matmul(W, A_prev), b))
+        return ops.div(ops.sum(ops.mul(A, self.dA)), self.m)
+
+
+@st.composite
+def layers(draw: Any, max_units: int = 4, max_m: int = 4,
+           activations: Sequence[str] = HIDDEN_ACTIVATIONS) -> Layer:
+    """A :class:`Layer`: n^[l-1], n^[l] in 1..``max_units``, m in 1..``max_m``, g one of
+    ``activations``; values bounded, Z away from relu's kink (b nudged, see _clear_kinks)."""
+    activation = draw(st.sampled_from(list(activations)))
+    n_prev, n, m = (draw(st.integers(1, k), label=label)
+                    for k, label in ((max_units, "n_prev"), (max_units, "n"), (max_m, "m")))
+    A_prev = draw(arrays((n_prev, m), "real"), label="A_prev")
+    W = _weights(draw, n, n_prev)
+    b = draw(arrays((n, 1), "real"), label="b") / 3.0
+    if activation in ("relu", "leaky_relu"):
+        b = _clear_kinks(W, A_prev, b)
+    dA = draw(arrays((n, m), "real"), label="dA")
+    return Layer(A_prev, W, b, dA, activation)
+
+
+@dataclass
+class Network:
+    """An L-layer network with its data, in the course's layout: X (n_x, m), Y (1, m) of 0/1
+    labels, ``parameters`` W1 (n^[1], n_x), b1 (n^[1], 1), ..., WL, bL; ``activations`` g^[l]
+    for l = 1..L, the last one sigmoid. :meth:`cost` is the course's cross-entropy J."""
+
+    layer_dims: list[int]
+    activations: list[str]
+    X: np.ndarray
+    Y: np.ndarray
+    parameters: dict[str, np.ndarray]
+
+    @property
+    def L(self) -> int:
+        return len(self.layer_dims) - 1
+
+    @property
+    def m(self) -> int:
+        return int(self.X.shape[1])
+
+    def forward(self, X: Any = None, **params: Any) -> Any:
+        """A^[L] from Z^[l] = W^[l] A^[l-1] + b^[l], A^[l] = g^[l](Z^[l]), A^[0] = X; any
+        parameter or X not given is taken from the network (arrays in, arrays out)."""
+        A = self.X if X is None else X
+        for l in range(1, self.L + 1):
+            W, b = (params.get(k, self.parameters[k]) for k in (f"W{l}", f"b{l}"))
+            A = _G[self.activations[l - 1]](ops.add(ops.matmul(W, A), b))
+        return A
+
+    def cost(self, X: Any = None, **params: Any) -> Any:
+        """J = −(1/m) Σ [y log a^[L] + (1 − y) log(1 − a^[L])] (tc.binary_cross_entropy), e.g.
+        ``assert_gradients_match(net.cost, net.parameters)``."""
+        return ops.binary_cross_entropy(self.forward(X, **params), self.Y)
+
+    def caches(self) -> tuple[np.ndarray, list[tuple[tuple[np.ndarray, ...], np.ndarray]]]:
+        """(A^[L], caches) as the course's L_model_forward returns them: caches[l − 1] =
+        ((A^[l-1], W^[l], b^[l]), Z^[l]), plain numpy, for your own L_model_backward."""
+        A = self.X
+        caches: list[tuple[tuple[np.ndarray, ...], np.ndarray]] = []
+        for l in range(1, self.L + 1):
+            W, b = self.parameters[f"W{l}"], self.parameters[f"b{l}"]
+            Z = W @ A + b
+            caches.append(((A, W, b), Z))
+            A = _G[self.activations[l - 1]](Z)
+        return A, caches
+
+
+@st.composite
+def networks(draw: Any, max_layers: int = 3, max_units: int = 4, max_m: int = 4,
+             hidden: Sequence[str] = HIDDEN_ACTIVATIONS, mixed: bool = True) -> Network:
+    """A :class:`Network`: layer_dims from :func:`layer_dims` (output 1 unit), m in
+    1..``max_m``, hidden activations from ``hidden`` (one per layer, or one for all when
+    ``mixed`` is False, as DeepNN has), a sigmoid output, X in [−3, 3], labels Y in {0, 1},
+    W^[l] entries within ±1/n^[l-1], b^[l] within ±1 moved off relu's kink (see _clear_kinks).
+    """
+    dims = draw(layer_dims(max_layers, max_units), label="layer_dims")
+    L = len(dims) - 1
+    if mixed:
+        acts = [draw(st.sampled_from(list(hidden)), label=f"g{l}") for l in range(1, L)]
+    else:
+        acts = [draw(st.sampled_from(list(hidden)), label="hidden")] * (L - 1)
+    acts.append("sigmoid")
+    m = draw(st.integers(1, max_m), label="m")
+    X = draw(arrays((dims[0], m), "real"), label="X")
+    Y = draw(hnp.arrays(np.float64, (1, m), elements=st.sampled_from([0.0, 1.0])), label="Y")
+    params: dict[str, np.ndarray] = {}
+    A = X
+    for l in range(1, L + 1):
+        W = _weights(draw, dims[l], dims[l - 1])
+        b = draw(arrays((dims[l], 1), "real"), label=f"b{l}") / 3.0
+        if acts[l - 1] in ("relu", "leaky_relu"):
+            b = _clear_kinks(W, A, b)
+        params[f"W{l}"], params[f"b{l}"] = W, b
+        A = _G[acts[l - 1]](W @ A + b)
+    return Network(dims, acts, X, Y, params)
+
+
+# ---- gradient assertions ---------------------------------------------------------------------
+
+
+def _course_name(key: str, names: Sequence[str], where: str) -> str:
+    """The input a gradient's key refers to: the name itself, or the course's dW1 for W1."""
+    if key in names:
+        return key
+    if key.startswith("d") and key[1:] in names:
+        return key[1:]
+    raise KeyError(f"{where}: gradient {key!r} matches no input; the inputs are "
+                   f"{list(names)} (give a gradient as W1 or as the course's dW1)")
+
+
+def _value(x: Any) -> np.ndarray:
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
+
+
+def explain(name: str, g: np.ndarray, e: np.ndarray) -> str | None:
+    """A one-line guess at what went wrong when a hand-derived gradient e differs from the
+    engine's g for input ``name``: a transpose, a sum over examples not taken, a constant factor
+    (a missing 1/m), or how many elements differ."""
+    if g.shape != e.shape:
+        if g.ndim == e.ndim == 2 and g.shape == e.shape[::-1]:
+            return (f"hint: the transposed shape: a missing or extra transpose? (a gradient "
+                    f"has its input's shape, {name} {g.shape})")
+        if g.ndim == e.ndim and all(a in (1, c) for a, c in zip(g.shape, e.shape)):
+            axes = tuple(i for i, (a, c) in enumerate(zip(g.shape, e.shape)) if a != c)
+            return (f"hint: {name} was broadcast along axis {axes[0] if len(axes) == 1 else axes}"
+                    f", so its gradient is summed there: np.sum(..., axis="
+                    f"{axes[0] if len(axes) == 1 else axes}, keepdims=True) (db = (1/m) Σ_i "
+                    "dZ(:, i) for a bias)")
+        if g.size == e.size:
+            return f"hint: the right number of elements in the wrong shape: reshape to {g.shape}"
+        return f"hint: a gradient has its input's shape, {name} {g.shape}"
+    gg = float(np.vdot(g, g))
+    if gg > 0:
+        k = float(np.vdot(g, e)) / gg
+        if abs(k - 1) > 1e-3 and relative_difference(k * g, e) < 1e-6:
+            hint = f"hint: expected = {k:.6g} × engine everywhere: a constant factor"
+            for whole, word in ((k, "missing"), (1 / k if k else 0.0, "extra")):
+                if abs(whole) >= 1.5 and abs(whole - round(whole)) < 1e-6:
+                    hint += f" (an {word} 1/{round(abs(whole))}, e.g. 1/m?)"
+            return hint + (" — a sign error?" if k < 0 else "")
+    close = np.abs(g - e) <= 1e-6 * (np.abs(g) + np.abs(e)) + 1e-12
+    return f"hint: {int(close.size - close.sum())} of {close.size} elements differ"
+
+
+def assert_gradients_match(fn: Callable[..., Any], inputs: Mapping[str, Any],
+                           expected: Mapping[str, Any] | Callable[..., Mapping[str, Any]]
+                           | None = None, eps: float = 1e-7, tol: float = 2e-7) -> None:
+    """Assert that the engine's gradient of the scalar ``fn(**tensors)`` for each named input
+    matches ``expected``: your hand-derived gradients as a dict keyed by the input names or by
+    the course's names (dW1 for W1), or a function of the same arrays returning such a dict;
+    with None, central finite differences with step ``eps``.
+
+    Your gradients are checked one by one: each input ``expected`` names must have a relative
+    difference ||g − g'|| / (||g|| + ||g'||) (g engine, g' expected) of at most ``tol``; inputs
+    it leaves out are not checked. Finite differences are checked as the course does, over all
+    inputs together, and differences below their rounding noise (about 1e-16 |J| / eps per
+    element) are not failures: near a stationary point no finite difference is accurate.
+
+    On failure, AssertionError names each wrong input, its relative difference, the worst
+    element's index and both values, plus a hint (a transpose? a sum over examples? 1/m?).
+    """
+    if not isinstance(inputs, Mapping):
+        raise TypeError(f"assert_gradients_match: inputs must be a dict of named arrays, got "
+                        f"{type(inputs).__name__}")
+    arrays_ = {k: np.array(v.data if isinstance(v, Tensor) else v, dtype=np.float64)
+               for k, v in inputs.items()}
+    engine = engine_gradients(fn, arrays_)
+    if expected is None:
+        numeric = numerical_gradients(fn, arrays_, eps)
+        J = fn(**{k: Tensor(v) for k, v in arrays_.items()})
+        # rounding noise of (J(θ + ε) − J(θ − ε)) / 2ε: about ε_mach |J| / ε per element
+        noise = 10 * np.finfo(np.float64).eps * max(1.0, abs(float(np.sum(_value(J))))) / eps
+        compare_gradients(engine, numeric, tol, overall=True,
+                          atol=noise * math.sqrt(sum(v.size for v in arrays_.values())))
+        return
+    if callable(expected):
+        expected = expected(**{k: v.copy() for k, v in arrays_.items()})
+        if not isinstance(expected, Mapping):
+            raise TypeError(f"assert_gradients_match: expected(...) must return a dict of "
+                            f"gradients, got {type(expected).__name__}")
+    theirs: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    for key, value in expected.items():
+        name = _course_name(key, list(arrays_), "assert_gradients_match")
+        if name in theirs:
+            raise KeyError(f"assert_gradients_match: two gradients for {name}: "
+                           f"{labels[name]!r} and {key!r}")
+        theirs[name], labels[name] = value, key
+    compare_gradients({k: engine[k] for k in theirs}, theirs, tol, what="expected",
+                      labels=labels, explain=explain)
+
+
+def course_grads(model: Any, X: Any, Y: Any, include_dA0: bool = False) -> dict[str, np.ndarray]:
+    """The engine's gradients of a model's cost as the course's dict: "d" + each parameter's
+    name (dW1, db1, ..., dWL, dbL; dw, db for LogisticRegression), to compare one-to-one with
+    your own L_model_backward. The model's ``.grad`` fields are left untouched.
+
+    With ``include_dA0``, also the course's dA0 = W^[1]ᵀ dZ^[1]: like every dA^[l] of the
+    course it is the per-example gradient, m × ∂J/∂X (dW and db carry the 1/m).
+    ``model`` needs ``parameters()`` (name -> Tensor) and ``forward(X)``; J is
+    tc.binary_cross_entropy(A^[L], Y).
+    """
+    params = dict(model.parameters())
+    Yt = Tensor(np.asarray(Y.data if isinstance(Y, Tensor) else Y, dtype=np.float64), name="Y")
+    Xdata = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=np.float64)
+    if include_dA0:
+        # forward() treats X as data and never differentiates it; the models' _forward does
+        forward = getattr(model, "_forward", model.forward)
+        A0 = Tensor(Xdata, requires_grad=True, name="A0")
+        J = ops.binary_cross_entropy(forward(A0), Yt)
+        grads = autograd.grad(J, [*params.values(), A0])
+    else:
+        J = ops.binary_cross_entropy(model.forward(Xdata), Yt)
+        grads = autograd.grad(J, list(params.values()))
+    result = {f"d{name}": g.data for name, g in zip(params, grads)}
+    if include_dA0:
+        result["dA0"] = grads[-1].data * Xdata.shape[-1]
+    return result
