@@ -459,7 +459,7 @@ def _clear_kinks(W: np.ndarray, A_prev: np.ndarray, b: np.ndarray) -> np.ndarray
             continue
         edges = [e for ri in r for e in (-ri - 1.01 * Z_GAP, -ri + 1.01 * Z_GAP)]
         b[j, 0] = min((e for e in edges if np.all(np.abs(r + e) >= Z_GAP)),
-                      key=lambda e: abs(e - b0))
+                      key=lambda e: (abs(e - b0), -e))  # ties: the active side
     return b
 
 
@@ -514,16 +514,24 @@ class Layer:
 def layers(draw: Any, max_units: int = 4, max_m: int = 4,
            activations: Sequence[str] = HIDDEN_ACTIVATIONS) -> Layer:
     """A :class:`Layer`: n^[l-1], n^[l] in 1..``max_units``, m in 1..``max_m``, g one of
-    ``activations``; values bounded, Z away from relu's kink (b nudged, see _clear_kinks)."""
-    activation = draw(st.sampled_from(list(activations)))
-    n_prev, n, m = (draw(st.integers(1, k), label=label)
-                    for k, label in ((max_units, "n_prev"), (max_units, "n"), (max_m, "m")))
-    A_prev = draw(arrays((n_prev, m), "real"), label="A_prev")
-    W = _weights(draw, n, n_prev)
-    b = draw(arrays((n, 1), "real"), label="b") / 3.0
+    ``activations``; values bounded, Z away from relu's kink (b nudged, see _clear_kinks).
+
+    Units are drawn as lists (row k of A_prev; row j of W, b and dA together), so shrinking
+    can delete any unit, not only the last: failures shrink to the fewest units.
+    """
+    activation = draw(st.sampled_from(list(activations)), label="activation")
+    m = draw(st.integers(1, max_m), label="m")
+    A_prev = np.array(draw(st.lists(arrays((m,), "real"), min_size=1, max_size=max_units),
+                           label="A_prev rows"))
+    n_prev = A_prev.shape[0]
+    units = draw(st.lists(st.tuples(arrays((n_prev,), "real"), arrays((1,), "real"),
+                                    arrays((m,), "real")), min_size=1, max_size=max_units),
+                 label="units (W row, b, dA row)")
+    W = np.array([u[0] for u in units]) / (3.0 * n_prev)  # as _weights: |W| <= 1/n_prev
+    b = np.array([u[1] for u in units]) / 3.0
+    dA = np.array([u[2] for u in units])
     if activation in ("relu", "leaky_relu"):
         b = _clear_kinks(W, A_prev, b)
-    dA = draw(arrays((n, m), "real"), label="dA")
     return Layer(A_prev, W, b, dA, activation)
 
 
@@ -635,6 +643,10 @@ def explain(name: str, g: np.ndarray, e: np.ndarray) -> str | None:
                     f", so its gradient is summed there: np.sum(..., axis="
                     f"{axes[0] if len(axes) == 1 else axes}, keepdims=True) (db = (1/m) Σ_i "
                     "dZ(:, i) for a bias)")
+        if g.ndim == e.ndim == 2 and g.shape[0] == e.shape[0]:
+            return (f"hint: right rows, wrong columns ({e.shape[1]}, not {g.shape[1]}): in "
+                    "dW^[l] = (1/m) dZ^[l] A^[l-1]ᵀ the columns come from A^[l-1], the layer's "
+                    "input: is your A from the right layer?")
         if g.size == e.size:
             return f"hint: the right number of elements in the wrong shape: reshape to {g.shape}"
         return f"hint: a gradient has its input's shape, {name} {g.shape}"
@@ -645,7 +657,7 @@ def explain(name: str, g: np.ndarray, e: np.ndarray) -> str | None:
             hint = f"hint: expected = {k:.6g} × engine everywhere: a constant factor"
             for whole, word in ((k, "missing"), (1 / k if k else 0.0, "extra")):
                 if abs(whole) >= 1.5 and abs(whole - round(whole)) < 1e-6:
-                    hint += f" (an {word} 1/{round(abs(whole))}, e.g. 1/m?)"
+                    hint += f" (a {word} 1/{round(abs(whole))}, e.g. 1/m?)"
             return hint + (" — a sign error?" if k < 0 else "")
     close = np.abs(g - e) <= 1e-6 * (np.abs(g) + np.abs(e)) + 1e-12
     return f"hint: {int(close.size - close.sum())} of {close.size} elements differ"
