@@ -72,7 +72,7 @@ def test_arrays_from_lists_and_npy(tmp_path: Path) -> None:
     assert "dJ/db =" in lines and "dJ/dx =" in lines
     texts = " | ".join(node_texts(out))
     assert "W (2, 2) [1, 2] [3, 4]" in texts and "σ" in texts and "mean" in texts
-    assert "dJ/db = [0.1175] [0.09831]" in texts
+    assert "b (2, 1) [0.5, 0]ᵀ dJ/db = [0.1175, 0.09831]ᵀ" in texts
 
 
 def test_dot_output_and_options(tmp_path: Path) -> None:

@@ -36,14 +36,15 @@ STYLES: dict[str, dict[str, str]] = {
     "param": {"shape": "box", "style": "filled,bold", "fillcolor": "#fde9b5", "color": "#9a6b00"},
     "data": {"shape": "box", "style": "filled", "fillcolor": "#eeeeee", "color": "#888888"},
     "value": {"shape": "box", "style": "filled,rounded", "fillcolor": "#dbe9f7", "color": BLUE},
-    "const": {"shape": "plaintext", "fontcolor": "#555555"},
+    "const": {"shape": "plaintext", "fontcolor": "#555555", "width": "0", "height": "0",
+              "margin": "0.04"},
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "white", "color": BLUE},
     "elided": {"shape": "note", "style": "dashed", "color": "#888888", "fontcolor": "#555555"},
 }
 _STYLE = {kind: " ".join(f'{k}="{v}"' for k, v in attrs.items())
           for kind, attrs in STYLES.items()}
 _BACK = f'dir=back color="{RED}" fontcolor="{RED}"'
-_GENERATED = ("u", "v", "w", "p", "q", "r", "s", "t", "h", "k")
+_GENERATED = ("u", "v", "p", "q", "r", "s", "t", "h", "k")  # not w, a, z, m: course names
 _LAYER = re.compile(r"^(?:W|b|Z|A)\^?\[?([1-9]\d*)\]?$")  # W1, b1, Z1, A1 (or W[1]): layer 1
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -95,10 +96,13 @@ def _num(x: Any, precision: int) -> str:
 
 
 def _rows(a: Any, precision: int) -> list[str]:
-    """A small array as text lines: a scalar, one line per row of a matrix."""
+    """A small array as text lines: a scalar, one line per row of a matrix, and a column
+    such as b^[l] (n, 1) on one line, transposed: [0.1, 0.2]ᵀ."""
     a = np.asarray(a)
     if a.ndim == 0:
         return [_num(a.item(), precision)]
+    if a.ndim == 2 and a.shape[1] == 1 < a.shape[0]:
+        return ["[" + ", ".join(_num(x, precision) for x in a[:, 0]) + "]ᵀ"]
     rows = a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a.reshape(1, -1)
     return ["[" + ", ".join(_num(x, precision) for x in row) + "]" for row in rows]
 
@@ -228,11 +232,10 @@ class _Drawing:
             g = np.asarray(t.grad)
             if g.size > self.max_elements:
                 lines.append(_red(f"‖{d}‖ = {_num(np.linalg.norm(g), self.precision)}"))
-            elif g.ndim == 0:
-                lines.append(_red(f"{d} = {_num(g.item(), self.precision)}"))
             else:
-                lines += [_red(f"{d} =")] + [_red(html.escape(r))
-                                              for r in _rows(g, self.precision)]
+                rows = [html.escape(r) for r in _rows(g, self.precision)]
+                lines += ([_red(f"{d} = {rows[0]}")] if len(rows) == 1
+                          else [_red(f"{d} =")] + [_red(r) for r in rows])
         kind = "value" if t._op is not None else "param" if t.requires_grad else "data"
         return _node(nid, _html(title, *lines), kind, root=t is self.root)
 
@@ -334,8 +337,8 @@ def _plural(n: int, what: str) -> str:
 
 
 def _display_names(order: list[Tensor], root: Tensor) -> dict[int, str]:
-    """Each tensor's name, or a generated one never used by a named tensor of the graph:
-    J for an unnamed root, u, v, w, ... for results (as in the lecture), x1, x2, ... for leaves."""
+    """Each tensor's name, or a generated one that no named tensor of the graph uses: J for
+    an unnamed root, u, v, p, q, ... for results (as in the lecture), x1, x2, ... for leaves."""
     taken = {t.name for t in order if t.name}
     results = (f"{s}{k or ''}" for k in range(len(order) + 1) for s in _GENERATED)
     leaves = (f"x{k}" for k in range(1, 2 * len(order) + 2))
