@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import runpy
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,6 +18,7 @@ from tinygrad_course.render import RenderError, available_backends
 from tinygrad_course.viz import draw_graph, layer_of, save_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
+REPO = Path(__file__).resolve().parents[1]
 needs_renderer = pytest.mark.skipif(not available_backends(),
                                     reason="no Graphviz renderer (pip install graphviz-pure)")
 needs_pure = pytest.mark.skipif(render._find_pure() is None,
@@ -312,3 +314,38 @@ def test_tensor_shows_its_graph_in_notebooks() -> None:
 def test_draw_graph_rejects_non_tensors() -> None:
     with pytest.raises(TypeError, match="expected a Tensor"):
         draw_graph(3.0)  # type: ignore[arg-type]
+
+
+# ---- the examples and the pictures committed under docs/img ----------------------------------
+@needs_renderer
+@pytest.mark.parametrize("script", ["graph_j.py", "graph_logistic.py", "graph_2layer.py"])
+def test_examples_reproduce_the_committed_svgs(script: str, tmp_path: Path) -> None:
+    """docs/visualization.md shows docs/img/*.svg: the examples must still draw the same
+    labels, values and gradients (compared as text, so either renderer will do)."""
+    written = runpy.run_path(str(REPO / "examples" / script))["main"](["--out", str(tmp_path)])
+    assert written
+    for path in written:
+        committed = REPO / "docs" / "img" / path.name
+        assert committed.exists(), f"{committed} missing: python examples/{script} --out docs/img"
+        fresh, old = (svg_labels(p.read_text(encoding="utf-8")) for p in (path, committed))
+        assert sorted(fresh[0].values()) == sorted(old[0].values()), (
+            f"{committed} is stale: python examples/{script} --out docs/img")
+        assert sorted(fresh[1]) == sorted(old[1]) and fresh[2] == old[2]
+
+
+def test_example_pictures_show_the_lessons(tmp_path: Path) -> None:
+    """What each example is for: the lecture's numbers, dz = a − y, Σ axis=1 on db."""
+    run = {name: runpy.run_path(str(REPO / "examples" / name))
+           for name in ("graph_j.py", "graph_logistic.py")}
+    J = run["graph_j.py"]["build"]()
+    assert "gradients not computed yet" in draw_graph(J).source
+    J.backward()
+    j = draw_graph(J, backward_edges=True).source
+    for text in ["dJ/dv = 3", "dJ/du = 3", "dJ/da = 3", "dJ/db = 6", "dJ/dc = 9", "∂J/∂v = 3"]:
+        assert text in j, text
+    t = run["graph_logistic.py"]["build"]()
+    t["L"].backward()
+    dz = t["a"].item() - t["y"].item()
+    logistic = draw_graph(t["L"], backward_edges=True).source
+    assert f"dL/dz = {dz:.4g}" in logistic and "<B>x1</B> = 2" in logistic
+    assert "∂L/∂a = -1.741" in logistic and "∂a/∂z = 0.2445" in logistic
