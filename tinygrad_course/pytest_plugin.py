@@ -2,12 +2,14 @@
 or enabled with ``pytest -p tinygrad_course.pytest_plugin``).
 
 It registers the hypothesis profile ``tinygrad-gradients`` (no deadline: finite differences
-are slow; 100 examples; the slow-data health checks off) and loads it when nothing else chose a
-profile (no ``--hypothesis-profile``, no ``settings.load_profile`` in a conftest), unless the
-ini option ``tinygrad_gradients_profile = false``. The ``assert_gradients`` fixture is
-:func:`tinygrad_course.testing.assert_gradients_match` with ``eps`` and ``tol`` from the ini
-options ``tinygrad_gradient_eps`` and ``tinygrad_gradient_tol``. The strategies are imported
-as usual: ``from tinygrad_course.testing import networks``.
+are slow; 100 examples; no explain phase; the slow-data health checks off) and loads it when
+nothing else chose a profile (no ``--hypothesis-profile``, no ``settings.load_profile`` in a
+conftest), unless the ini option ``tinygrad_gradients_profile = false``.
+
+The ``assert_gradients`` fixture is :func:`tinygrad_course.testing.assert_gradients_match`
+with ``eps`` and ``tol`` from the ini options ``tinygrad_gradient_eps`` and
+``tinygrad_gradient_tol``. Strategies are imported as usual:
+``from tinygrad_course.testing import networks``.
 
 Without hypothesis installed the plugin does nothing, so it never breaks a test run.
 """
@@ -22,7 +24,7 @@ import pytest
 
 settings: Any
 try:
-    from hypothesis import HealthCheck
+    from hypothesis import HealthCheck, Phase
     from hypothesis import settings as settings
 except ImportError:  # pragma: no cover - depends on the environment
     settings = None
@@ -33,6 +35,8 @@ DEFAULT_EPS, DEFAULT_TOL = "1e-7", "2e-7"
 if settings is not None:
     settings.register_profile(
         PROFILE, deadline=None, max_examples=100,
+        # no explain phase: it traces every line a failing example runs, ten times slower
+        phases=[p for p in Phase if p.name != "explain"],
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

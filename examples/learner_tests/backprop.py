@@ -5,6 +5,7 @@ Forward: Z = W A_prev + b, A = g(Z). Backward, given dA from the layer above:
     dW = (1/m) dZ A_prevᵀ
     db = (1/m) Σ_i dZ(:, i)            (np.sum(dZ, axis=1, keepdims=True) / m)
     dA_prev = Wᵀ dZ
+L_model_forward and L_model_backward chain the layers, as in the week-4 assignment.
 docs/testing.md tests these against the engine; test_backprop.py is the test.
 """
 
@@ -49,6 +50,28 @@ def linear_activation_backward(dA, cache, activation):
     db = np.sum(dZ, axis=1, keepdims=True) / m
     dA_prev = W.T @ dZ
     return dA_prev, dW, db
+
+
+def L_model_forward(X, parameters, activations):
+    """(A^[L], caches) with caches[l - 1] = ((A^[l-1], W^[l], b^[l]), Z^[l])."""
+    A, caches = X, []
+    for l, activation in enumerate(activations, start=1):
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        Z = W @ A + b
+        caches.append(((A, W, b), Z))
+        A = activation_forward(Z, activation)
+    return A, caches
+
+
+def L_model_backward(AL, Y, caches, activations):
+    """dW1, db1, ..., dWL, dbL for J = -(1/m) Σ [y log a + (1 - y) log(1 - a)]: start from
+    dA^[L] = -(Y / A^[L] - (1 - Y) / (1 - A^[L])), then one layer at a time, top down."""
+    grads = {}
+    dA = -(Y / AL - (1 - Y) / (1 - AL))
+    for l in range(len(caches), 0, -1):
+        dA, grads[f"dW{l}"], grads[f"db{l}"] = linear_activation_backward(
+            dA, caches[l - 1], activations[l - 1])
+    return grads
 
 
 def linear_activation_backward_from_notes(dA, cache, activation):
