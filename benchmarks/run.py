@@ -1,0 +1,478 @@
+"""The benchmark command: ``python -m benchmarks.run`` from the repository root.
+
+For each workload (benchmarks/workloads.py) it first checks in one process that every
+implementation's gradients match the hand-written ones on the same parameters (relative
+difference ||g − g'|| / (||g|| + ||g'||) < 1e-10), then times each implementation in its own
+fresh process (same layout for all: import, build, warm up, time), interleaving the
+implementations over ``--rounds`` processes each. It prints a markdown report: the machine,
+the gradient check, median ms per iteration with the ratio to hand-written numpy, peak RSS,
+and the issue's targets. ``--write-doc docs/performance.md`` also replaces the part of that
+file between its ``benchmark:begin``/``benchmark:end`` markers with the report.
+
+    python -m benchmarks.run                 # everything (a few minutes on 2 cores)
+    python -m benchmarks.run --quick         # tiny sizes, a few seconds: proves it runs
+    python -m benchmarks.run --only D,F --impl numpy,engine
+    python -m benchmarks.run --profile D     # cProfile of the engine's iteration on D
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .workloads import WORKLOADS, Workload, copy_params, describe, make_data, make_params, workload
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPLS = {"numpy": "handwritten", "engine": "engine", "torch": "impl_torch",
+         "autograd": "impl_hips", "oracles": "impl_oracles", "engine-raw": "engine"}
+DEFAULT_IMPLS = "numpy,engine,torch,autograd,oracles"
+GRAD_TOL = 1e-10
+BEGIN, END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
+
+# (workload, engine / hand-written at most) and the workloads where the engine must beat the peers
+RATIO_TARGETS = {"A": 1.10, "B": 1.05, "C": 1.05, "D": 2.5, "E": 1.05, "F": 2.0}
+FASTER_THAN_PEERS = ("A", "B", "C", "D", "F")
+CHAIN_LIMIT_MS = 1000.0
+# the workload kinds an implementation covers (default: all)
+KINDS = {"oracles": ("logistic", "net"), "engine-raw": ("logistic", "net")}
+
+
+LABELS = {"numpy": "hand-written numpy", "engine": "engine (nn step)", "torch": "PyTorch CPU",
+          "autograd": "HIPS autograd", "oracles": "course oracles",
+          "engine-raw": "engine (raw ops)"}
+# what each implementation needs beyond numpy; checked without importing it, so that the
+# parent process stays small (its peak RSS is not the workers' business)
+NEEDS = {"torch": ("torch", "pip install torch==2.13.0"),
+         "autograd": ("autograd", "pip install autograd"),
+         "oracles": ("tinygrad_course.oracles", "not on this branch")}
+
+
+def impl_module(name: str) -> ModuleType:
+    return importlib.import_module(f"benchmarks.{IMPLS[name]}")
+
+
+def make_runner(name: str, w: Workload, params: Any, X: np.ndarray, Y: np.ndarray) -> Any:
+    """The implementation's runner: ``step()`` is one timed iteration, ``grads()`` the
+    gradients at the current parameters by name."""
+    mod = impl_module(name)
+    return (mod.make_raw if name == "engine-raw" else mod.make)(w, params, X, Y)
+
+
+def unavailable(name: str) -> str | None:
+    """Why an implementation cannot run here (None when it can)."""
+    if name not in NEEDS:
+        return None
+    module, hint = NEEDS[name]
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        found = False
+    return None if found else f"{module} not installed ({hint})"
+
+
+def dist_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+# ---- machine facts ----------------------------------------------------------------------------
+def blas_info() -> list[dict[str, Any]]:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [i for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
+def blas_threads() -> int:
+    """numpy's BLAS thread count (threadpoolctl), else what OpenBLAS/OMP would pick."""
+    info = blas_info()
+    if info:
+        return int(info[0]["num_threads"])
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return os.cpu_count() or 1
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident set size of this process: VmHWM on Linux (getrusage's ru_maxrss would
+    carry over the parent's peak across fork + exec), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / 2**20
+
+
+def current_rss_mb() -> float | None:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict[str, Any]:
+    info = blas_info()
+    facts: dict[str, Any] = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "usable cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}),"
+                          f" {i.get('num_threads')} threads" for i in info)
+        or "unknown (pip install threadpoolctl)",
+        "load average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+    for name in ("torch", "autograd"):
+        facts[name] = unavailable(name) or dist_version(name)
+    return facts
+
+
+# ---- the worker: one implementation on one workload, in a fresh process -------------------------
+def relative_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """The course's gradient-check measure ||a − b|| / (||a|| + ||b||) (0 when both are 0)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return math.inf
+    den = np.linalg.norm(a) + np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / den) if den else 0.0
+
+
+def check(key: str, quick: bool, impls: list[str]) -> dict[str, Any]:
+    """Gradients of every implementation at the same starting parameters, against numpy's."""
+    w = workload(key, quick)
+    X, Y, _ = make_data(w)
+    params = make_params(w)
+    ref = make_runner("numpy", w, copy_params(params), X, Y).grads()
+    result: dict[str, Any] = {}
+    for name in impls:
+        if unavailable(name) is not None:
+            continue
+        if w.kind not in KINDS.get(name, w.kind):
+            continue
+        if name == "torch":
+            impl_module(name).set_threads(blas_threads())
+        got = make_runner(name, w, copy_params(params), X, Y).grads()
+        if set(got) != set(ref):
+            result[name] = f"gradients for {sorted(got)}, expected {sorted(ref)}"
+            continue
+        result[name] = max(relative_difference(got[k], ref[k]) for k in ref)
+    return result
+
+
+def time_one(key: str, impl: str, quick: bool, min_iters: int, min_time: float) -> dict[str, Any]:
+    threads = blas_threads()
+    if impl == "torch":
+        impl_module(impl).set_threads(threads)
+    w = workload(key, quick)
+    X, Y, source = make_data(w)
+    runner = make_runner(impl, w, copy_params(make_params(w)), X, Y)
+    rss_setup = peak_rss_mb()
+    start = time.perf_counter()
+    warm = 0
+    while warm < 2 or time.perf_counter() - start < min(0.25, min_time / 4):
+        runner.step()
+        warm += 1
+    times: list[float] = []
+    total = 0.0
+    while len(times) < min_iters or total < min_time:
+        t0 = time.perf_counter()
+        runner.step()
+        dt = time.perf_counter() - t0
+        times.append(dt)
+        total += dt
+    return {"key": key, "impl": impl, "times": times, "warmup": warm, "threads": threads,
+            "rss_setup": rss_setup, "rss_peak": peak_rss_mb(), "data": source}
+
+
+def memory_run(key: str, quick: bool, iters: int, first: int) -> dict[str, Any]:
+    """The engine trained ``iters`` iterations: current and peak RSS after ``first`` and at
+    the end."""
+    w = workload(key, quick)
+    X, Y, _ = make_data(w)
+    runner = make_runner("engine", w, copy_params(make_params(w)), X, Y)
+    t0 = time.perf_counter()
+    marks = {}
+    for i in range(1, iters + 1):
+        runner.step()
+        if i == first or i == iters:
+            marks[i] = {"rss": current_rss_mb(), "peak": peak_rss_mb()}
+    return {"key": key, "iters": iters, "first": first, "marks": marks,
+            "seconds": time.perf_counter() - t0}
+
+
+def spawn(args: list[str]) -> dict[str, Any]:
+    """Run this module with ``args`` in a fresh interpreter; it prints one JSON line."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---- the report -------------------------------------------------------------------------------
+def fmt_ms(ms: float) -> str:
+    return f"{ms:.3f}" if ms < 1 else f"{ms:.2f}" if ms < 100 else f"{ms:.0f}"
+
+
+def report(opts: argparse.Namespace, facts: dict[str, Any], checks: dict[str, Any],
+           runs: dict[tuple[str, str], dict[str, Any]], memory: dict[str, Any] | None,
+           impls: list[str], keys: list[str], seconds: float) -> tuple[str, bool]:
+    labels = {name: LABELS[name] for name in impls}
+    med = {k: statistics.median(r["times"]) * 1e3 for k, r in runs.items() if "times" in r}
+    lines = [f"Command: `{opts.command}` ({'quick sizes' if opts.quick else 'full sizes'}, "
+             f"{opts.rounds} round(s) of fresh processes per implementation, at least "
+             f"{opts.min_iters} timed iterations and {opts.min_time:g} s each after warm-up; "
+             f"took {seconds:.0f} s).", ""]
+    lines += ["| machine | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in facts.items()]
+    sources = sorted({r["data"] for r in runs.values() if "data" in r})
+    lines += [f"| data | {'; '.join(sources)} |", ""]
+
+    head = "| workload | " + " | ".join(labels[i] for i in impls) + " |"
+    rule = "|---|" + "---:|" * len(impls)
+    titles = {k: describe(workload(k, opts.quick)) for k in keys}
+
+    ok = True
+    lines += ["Gradient check: max over parameters of ||g − g_numpy|| / (||g|| + ||g_numpy||), "
+              f"at the same starting parameters (must be < {GRAD_TOL:g}).", "", head, rule]
+    for k in keys:
+        cells = []
+        for i in impls:
+            v = checks.get(k, {}).get(i)
+            if isinstance(v, float):
+                ok &= v < GRAD_TOL
+                cells.append(f"{v:.1e}" + ("" if v < GRAD_TOL else " ✗"))
+            else:
+                ok &= v is None
+                cells.append("–" if v is None else f"✗ {v}")
+        lines.append(f"| {titles[k]} | " + " | ".join(cells) + " |")
+
+    lines += ["", "Median ms per iteration (ratio to hand-written numpy).", "", head, rule]
+    for k in keys:
+        base = med.get((k, "numpy"))
+        cells = []
+        for i in impls:
+            r = runs.get((k, i))
+            if r is None:
+                cells.append("–")
+            elif "error" in r:
+                cells.append(f"error: {r['error']}")
+                ok = False
+            else:
+                ratio = f" ({med[k, i] / base:.2f}×)" if base and i != "numpy" else ""
+                cells.append(fmt_ms(med[k, i]) + ratio)
+        lines.append(f"| {titles[k]} | " + " | ".join(cells) + " |")
+
+    lines += ["", "Peak RSS of the timing process in MB (after setup → at the end).", "",
+              head, rule]
+    for k in keys:
+        cells = []
+        for i in impls:
+            r = runs.get((k, i))
+            if r is None or "error" in r or r["rss_peak"] is None:
+                cells.append("–")
+            else:
+                cells.append(f"{r['rss_setup']:.0f} → {r['rss_peak']:.0f}")
+        lines.append(f"| {titles[k]} | " + " | ".join(cells) + " |")
+
+    targets: list[tuple[str, str, bool | None]] = []
+    for k, limit in RATIO_TARGETS.items():
+        if (k, "engine") in med and (k, "numpy") in med:
+            ratio = med[k, "engine"] / med[k, "numpy"]
+            targets.append((f"{k}: engine / hand-written ≤ {limit:g}", f"{ratio:.2f}",
+                            ratio <= limit))
+    for k in FASTER_THAN_PEERS:
+        for peer in ("torch", "autograd"):
+            if (k, "engine") in med and (k, peer) in med:
+                e, p = med[k, "engine"], med[k, peer]
+                targets.append((f"{k}: engine faster than {labels[peer]}",
+                                f"{fmt_ms(e)} vs {fmt_ms(p)} ms", e < p))
+    if ("G2", "engine") in med:
+        ms = med["G2", "engine"]
+        n = workload("G2", opts.quick).ops
+        targets.append((f"G2: {n:,}-op chain forward + backward < 1 s", f"{fmt_ms(ms)} ms",
+                        ms < CHAIN_LIMIT_MS))
+    if memory is not None:
+        if "error" in memory:
+            targets.append((f"memory flat over {opts.memory_iters} iterations of C",
+                            f"error: {memory['error']}", False))
+        else:
+            a, b = memory["marks"][str(memory["first"])], memory["marks"][str(memory["iters"])]
+            flat = b["peak"] - a["peak"] <= max(2.0, 0.02 * a["peak"])
+            targets.append((f"{memory['key']}: memory flat over {memory['iters']} iterations",
+                            f"RSS {a['rss']:.0f} MB after {memory['first']}, {b['rss']:.0f} MB "
+                            f"after {memory['iters']}; peak {a['peak']:.0f} → {b['peak']:.0f} MB",
+                            flat))
+    lines += ["", "Targets.", "", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {t} | {m} | {'yes' if met else 'NO'} |" for t, m, met in targets]
+    skipped = [f"{labels[i]}: {unavailable(i)}" for i in impls if unavailable(i) is not None]
+    if skipped:
+        lines += ["", "Skipped: " + "; ".join(skipped) + "."]
+    return "\n".join(lines) + "\n", ok
+
+
+def write_doc(path: Path, text: str) -> None:
+    doc = path.read_text()
+    if BEGIN not in doc or END not in doc:
+        raise SystemExit(f"{path} has no {BEGIN} ... {END} markers to write the report between")
+    head, rest = doc.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{BEGIN}\n{text}{END}{tail}")
+
+
+def profile(key: str, quick: bool, impl: str, iters: int, top: int) -> None:
+    """cProfile of ``iters`` training iterations, sorted by own time."""
+    import cProfile
+    import pstats
+
+    w = workload(key, quick)
+    X, Y, _ = make_data(w)
+    runner = make_runner(impl, w, copy_params(make_params(w)), X, Y)
+    for _ in range(3):
+        runner.step()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(iters):
+        runner.step()
+    prof.disable()
+    print(f"cProfile: {iters} iterations of {impl} on {describe(w)}, by own time "
+          "(cProfile's own overhead inflates per-call Python costs)")
+    pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(top)
+
+
+# ---- the command ------------------------------------------------------------------------------
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="tiny sizes, few iterations: seconds")
+    p.add_argument("--only", default=",".join(WORKLOADS), help="workloads, e.g. A,B,G2")
+    p.add_argument("--impl", default=DEFAULT_IMPLS, help="implementations: " + ",".join(IMPLS))
+    p.add_argument("--rounds", type=int, default=None, help="fresh processes per implementation")
+    p.add_argument("--min-iters", type=int, default=20, help="timed iterations per workload")
+    p.add_argument("--min-time", type=float, default=None, help="timed seconds per workload")
+    p.add_argument("--memory-iters", type=int, default=2500,
+                   help="engine iterations of C for the memory target (0: skip)")
+    p.add_argument("--write-doc", type=Path, help="write the report into this markdown file")
+    p.add_argument("--json", type=Path, help="also save the raw results here")
+    p.add_argument("--profile", metavar="KEY", help="profile one workload instead of timing")
+    p.add_argument("--profile-impl", default="engine")
+    p.add_argument("--worker", nargs=2, metavar=("KEY", "IMPL"), help=argparse.SUPPRESS)
+    p.add_argument("--check", metavar="KEY", help=argparse.SUPPRESS)
+    p.add_argument("--memory", metavar="KEY", help=argparse.SUPPRESS)
+    opts = p.parse_args(argv)
+    if opts.rounds is None:
+        opts.rounds = 1 if opts.quick else 3
+    if opts.min_time is None:
+        opts.min_time = 0.0 if opts.quick else 1.5
+    if opts.quick and opts.memory_iters == 2500:
+        opts.memory_iters = 50
+    opts.command = "python -m benchmarks.run" + "".join(
+        f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
+    return opts
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse(argv)
+    q = opts.quick
+    if opts.worker:
+        key, impl = opts.worker
+        print(json.dumps(time_one(key, impl, q, opts.min_iters, opts.min_time)))
+        return 0
+    if opts.check:
+        print(json.dumps(check(opts.check, q, opts.impl.split(","))))
+        return 0
+    if opts.memory:
+        print(json.dumps(memory_run(opts.memory, q, opts.memory_iters, opts.memory_iters // 5)))
+        return 0
+    if opts.profile:
+        profile(opts.profile, q, opts.profile_impl, 20 if q else 200, 25)
+        return 0
+
+    keys = [k for k in opts.only.split(",") if k]
+    impls = [i for i in opts.impl.split(",") if i]
+    for bad in [k for k in keys if k not in WORKLOADS] + [i for i in impls if i not in IMPLS]:
+        raise SystemExit(f"unknown workload or implementation {bad!r}: workloads "
+                         f"{', '.join(WORKLOADS)}; implementations {', '.join(IMPLS)}")
+    if "numpy" not in impls:
+        impls.insert(0, "numpy")
+    t0 = time.perf_counter()
+    facts = machine()
+    flags = ["--quick"] if q else []
+    per_round = ["--min-iters", str(-(-opts.min_iters // opts.rounds)),
+                 "--min-time", str(opts.min_time / opts.rounds)]
+    checks: dict[str, Any] = {}
+    runs: dict[tuple[str, str], dict[str, Any]] = {}
+    for key in keys:
+        w = workload(key, q)
+        checks[key] = spawn(["--check", key, "--impl", ",".join(impls), *flags])
+        todo = [i for i in impls if unavailable(i) is None and w.kind in KINDS.get(i, w.kind)]
+        for _ in range(opts.rounds):
+            for impl in todo:
+                r = spawn(["--worker", key, impl, *flags, *per_round])
+                if (key, impl) not in runs or "error" in r:
+                    runs[key, impl] = r
+                elif "error" not in runs[key, impl]:
+                    old = runs[key, impl]
+                    old["times"] += r["times"]
+                    old["rss_setup"] = max(old["rss_setup"] or 0, r["rss_setup"] or 0)
+                    old["rss_peak"] = max(old["rss_peak"] or 0, r["rss_peak"] or 0)
+        done = [f"{i} {statistics.median(runs[key, i]['times']) * 1e3:.3f} ms"
+                for i in todo if "times" in runs[key, i]]
+        print(f"{key}: " + ", ".join(done), file=sys.stderr, flush=True)
+    memory = None
+    if opts.memory_iters and "C" in keys:
+        memory = spawn(["--memory", "C", *flags, "--memory-iters", str(opts.memory_iters)])
+    facts["load average"] = f"{facts['load average']} at the start, " \
+        f"{os.getloadavg()[0] if hasattr(os, 'getloadavg') else None} at the end"
+    text, ok = report(opts, facts, checks, runs, memory, impls, keys, time.perf_counter() - t0)
+    print(text)
+    if opts.write_doc:
+        write_doc(opts.write_doc, text)
+    if opts.json:
+        opts.json.write_text(json.dumps({"machine": facts, "checks": checks, "memory": memory,
+                                         "runs": [v for v in runs.values()]}, indent=1))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
