@@ -7,6 +7,7 @@ import io
 import keyword
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -258,3 +259,17 @@ def test_console_script(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[:2] == ["J = 6", "dJ/dx = 2"]
     assert "ReLU" in node_texts(tmp_path / "r.svg")
+
+
+@needs_renderer
+def test_docs_show_what_the_cli_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = re.findall(r"```text\n(.*?)```", (REPO / "docs" / "visualization.md").read_text(
+        encoding="utf-8"), re.S)
+    monkeypatch.chdir(tmp_path)
+    _, stdout, _ = graph("3*(a + b*c)", "--set", "a=5", "b=3", "c=2", "-o", "J.svg")
+    assert stdout in blocks
+    command, expected = next(b for b in blocks if b.startswith("$ ")).split("\n", 1)
+    argv = shlex.split(command[2:])
+    assert argv[:2] == ["tinygrad-course", "graph"]
+    code, _, stderr = graph(*argv[2:])
+    assert (code, stderr) == (2, expected)
