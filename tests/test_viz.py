@@ -146,6 +146,16 @@ def test_user_names_are_escaped() -> None:
     assert "&lt;x &amp; &quot;y&quot;&gt;" in source and '<x & "y">' not in source
 
 
+def test_empty_and_column_values() -> None:
+    W = tc.Tensor(np.zeros((2, 0)), requires_grad=True, name="W")
+    b = tc.Tensor([[1.0], [2.0]], requires_grad=True, name="b")
+    J = W.sum() + (b * b).sum()
+    J.backward()
+    source = draw_graph(J).source
+    assert "<B>W</B> (2, 0)<BR/>[]" in source and "dJ/dW = []" in source
+    assert "<B>b</B> (2, 1)<BR/>[1, 2]ᵀ" in source and "dJ/db = [2, 4]ᵀ" in source
+
+
 def test_large_values_are_summarised() -> None:
     W = tc.Tensor(np.full((4, 5), 0.5), requires_grad=True, name="W")
     J = (W * W).sum()

@@ -101,6 +101,8 @@ def _rows(a: Any, precision: int) -> list[str]:
     a = np.asarray(a)
     if a.ndim == 0:
         return [_num(a.item(), precision)]
+    if a.size == 0:
+        return ["[]"]
     if a.ndim == 2 and a.shape[1] == 1 < a.shape[0]:
         return ["[" + ", ".join(_num(x, precision) for x in a[:, 0]) + "]ᵀ"]
     rows = a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a.reshape(1, -1)
@@ -126,9 +128,9 @@ def _red(text: str) -> str:
 
 def _op_label(t: Tensor) -> str:
     op, p = t._op, t._params
-    extra = ""
     if op is None:
         return ""
+    extra = ""
     if op.name in ("sum", "mean") and p.get("axis") is not None:
         axis = p["axis"]
         extra = f" axis={axis}" if isinstance(axis, (int, np.integer)) else f" axis={tuple(axis)}"
