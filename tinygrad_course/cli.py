@@ -138,13 +138,134 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 # ---- train ---------------------------------------------------------------------------------
+#: The course's settings for each data set; every flag overrides its entry.
+TRAIN_DEFAULTS = {
+    "cats": {"layers": "12288,20,7,5,1", "hidden": "relu", "init": "xavier", "seed": "1",
+             "lr": "0.0075", "iterations": "2500"},
+    "flower": {"layers": "2,4,1", "hidden": "tanh", "init": "small", "seed": "2",
+               "lr": "1.2", "iterations": "10000"},
+}
+
+
 def add_train_command(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a course network on the cat/non-cat or flower data")
+    p = sub.add_parser(
+        "train", help="train a course network on the cat/non-cat or flower data",
+        description="Train an L-layer network (DeepNN) by batch gradient descent on the "
+        "engine, printing the cost every 100 iterations and the final accuracies. Flags left "
+        "out take the course's settings for the data: the 4-layer 12288-20-7-5-1 relu network "
+        "(xavier init, seed 1, lr 0.0075, 2500 iterations) for the cats, the 2-4-1 tanh network "
+        "(small init, seed 2, lr 1.2, 10000 iterations) for the flower.",
+        epilog="example: tinygrad-course train --data ../shared/data/catvnoncat --layers "
+        "12288,7,1 --init small --iterations 2500 --plot cost.png  (--layers 12288,1 --init "
+        "zeros --lr 0.005 --iterations 2000 is the week-2 logistic regression)")
+    p.add_argument("--data", metavar="DIR|flower",
+                   help="folder holding train_catvnoncat.h5 and test_catvnoncat.h5, or 'flower' "
+                   "for the generated week-3 data (default: $TINYGRAD_COURSE_DATA, else "
+                   "../shared/data/catvnoncat beside the repository)")
+    p.add_argument("--layers", help="layer sizes n_x,n1,...,1, e.g. 12288,20,7,5,1")
+    p.add_argument("--hidden", metavar="relu|leaky_relu|tanh|sigmoid",
+                   help="hidden activation")
+    p.add_argument("--init", metavar="zeros|small|xavier|he", help="weight initialisation")
+    p.add_argument("--seed", help="seed of the np.random.RandomState the weights come from")
+    p.add_argument("--lr", help="learning rate α")
+    p.add_argument("--iterations", help="number of gradient-descent iterations")
+    p.add_argument("--plot", metavar="FILE.png", help="save the cost curve (needs matplotlib)")
+    p.add_argument("--save", metavar="FILE.npz", help="save the trained model")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (shown by default when stderr is a terminal)")
     p.set_defaults(run=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    raise UsageError("train: not implemented yet")
+    """Load the data, check every flag against it, train, report; user errors are one line."""
+    import os
+    from pathlib import Path
+
+    import numpy as np
+
+    from . import datasets, nn
+    from .nn.plots import matplotlib_available, save_cost_curve
+
+    kind = "flower" if args.data == "flower" else "cats"
+    given = {k: getattr(args, k) for k in TRAIN_DEFAULTS[kind]}
+    opt = {k: v if v is not None else TRAIN_DEFAULTS[kind][k] for k, v in given.items()}
+
+    def number(flag: str, convert: type[int] | type[float], low: float) -> float:
+        try:
+            value = convert(opt[flag])
+        except ValueError:
+            expected = "an integer" if convert is int else "a number"
+            raise UsageError(f"--{flag} {opt[flag]!r}: expected {expected}") from None
+        if not (value >= low and np.isfinite(value)):
+            bound = "positive" if low > 0 else ">= 0"
+            raise UsageError(f"--{flag} {opt[flag]}: must be {bound}")
+        return value
+
+    seed, iterations = int(number("seed", int, 0)), int(number("iterations", int, 0))
+    lr = number("lr", float, float(np.finfo(float).tiny))
+    if seed >= 2**32:
+        raise UsageError(f"--seed {seed}: a RandomState seed must be below 2**32")
+    for flag, choices in (("hidden", nn.ACTIVATIONS), ("init", nn.INITS)):
+        if opt[flag] not in choices:
+            raise UsageError(f"--{flag} {opt[flag]!r}: expected one of {', '.join(choices)}")
+    try:
+        layers = [int(n) for n in opt["layers"].split(",")]
+    except ValueError:
+        raise UsageError(f"--layers {opt['layers']!r}: expected sizes separated by commas, "
+                         "e.g. 12288,20,7,5,1") from None
+    if len(layers) < 2 or min(layers) < 1:
+        raise UsageError(f"--layers {opt['layers']}: need n_x and at least one layer, every "
+                         "size a positive integer")
+    if layers[-1] != 1:
+        raise UsageError(f"--layers {opt['layers']}: the output layer must have 1 unit "
+                         "(Y is (1, m): one 0/1 label per example)")
+    for flag, suffix in (("plot", "cost curve"), ("save", "model")):
+        target = getattr(args, flag)
+        if target is not None and not os.access(Path(target).parent, os.W_OK):
+            raise UsageError(f"--{flag} {target}: cannot write the {suffix} there (no such "
+                             "folder, or not writable)")
+    if args.plot is not None and not matplotlib_available():
+        raise UsageError('--plot needs matplotlib: pip install "tinygrad_course[plot]"')
+
+    if kind == "flower":
+        train_X, train_Y = datasets.planar_flower()
+        test_X, test_Y = datasets.planar_flower(seed=2)
+        what = ("the week-3 flower (400 points, seed 1); test: a second flower drawn with "
+                "seed 2")
+    else:
+        try:
+            train_x, train_y, test_x, test_y, _ = datasets.load_catvnoncat(args.data)
+        except ImportError as err:
+            raise UsageError(str(err)) from None
+        except datasets.DatasetNotFoundError as err:
+            raise UsageError(f"{err} (or use --data flower, which needs no files)") from None
+        except (OSError, datasets.DatasetError) as err:
+            raise UsageError(str(err)) from None
+        train_X, test_X = datasets.preprocess_images(train_x), datasets.preprocess_images(test_x)
+        train_Y, test_Y = train_y.astype(np.float64), test_y.astype(np.float64)
+        what = (f"cat/non-cat images from {args.data or datasets.default_data_dir()} "
+                f"({train_X.shape[1]} train, {test_X.shape[1]} test)")
+    if layers[0] != train_X.shape[0]:
+        raise UsageError(f"--layers starts with n_x = {layers[0]}, but the {kind} data has "
+                         f"n_x = {train_X.shape[0]} input features per example")
+
+    model = nn.DeepNN(layers, hidden_activation=opt["hidden"], init=opt["init"],
+                      rng=np.random.RandomState(seed))
+    print(f"data: {what}")
+    print(f"model: {layers} ({opt['hidden']} hidden, sigmoid output), {opt['init']} init from "
+          f"RandomState({seed}); learning rate {lr:g}, {iterations} iterations", flush=True)
+    costs = model.fit(train_X, train_Y, learning_rate=lr, num_iterations=iterations,
+                      print_cost=True, progress=not args.no_progress and sys.stderr.isatty())
+    print(f"train accuracy: {100 * model.accuracy(train_X, train_Y):.2f} %")
+    print(f"test accuracy:  {100 * model.accuracy(test_X, test_Y):.2f} %")
+    try:
+        if args.plot is not None:
+            print(f"cost curve: {save_cost_curve(costs, args.plot, learning_rate=lr)}")
+        if args.save is not None:
+            print(f"model saved: {model.save(args.save)}")
+    except OSError as err:
+        raise UsageError(f"cannot write {err.filename}: {err.strerror or err}") from None
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

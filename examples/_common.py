@@ -1,0 +1,115 @@
+"""What the course examples share: the command line, the cat data, the report, the plots.
+
+Not an example itself; ``logistic_regression_cats.py``, ``two_layer_cats.py``,
+``deep_cats.py``, ``flower.py`` and ``course_results.py`` import it from this folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tinygrad_course import datasets
+from tinygrad_course.nn import Model
+from tinygrad_course.nn.plots import matplotlib_available, save_cost_curve
+
+#: What loading the cat data can raise: a missing folder or file, no h5py, a wrong file.
+DATA_ERRORS = (OSError, ImportError, datasets.DatasetError)
+
+DATA_HELP = ("folder holding train_catvnoncat.h5 and test_catvnoncat.h5 (default: "
+             f"${datasets.DATA_ENV_VAR}, else ../shared/data/catvnoncat beside the repository)")
+
+
+@dataclass
+class Result:
+    """One training run: its settings, the cost of every iteration, the accuracies."""
+
+    name: str
+    settings: str
+    costs: list[float]
+    train_accuracy: float
+    test_accuracy: float | None
+    seconds: float
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def parser(description: str, iterations: int, learning_rate: float,
+           data: bool = True) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    if data:
+        p.add_argument("--data", metavar="DIR", help=DATA_HELP)
+    p.add_argument("--iterations", type=int, default=iterations,
+                   help=f"gradient-descent iterations (default {iterations}, the course's)")
+    p.add_argument("--lr", type=float, default=learning_rate,
+                   help=f"learning rate α (default {learning_rate}, the course's)")
+    p.add_argument("--out", metavar="DIR", default=".",
+                   help="where to write the PNG plots (default: the current folder)")
+    p.add_argument("--no-plot", action="store_true", help="do not write any PNG")
+    p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    return p
+
+
+def load_cats(data: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(train_X (12288, 209), train_Y (1, 209), test_X (12288, 50), test_Y (1, 50)), the
+    course's preprocessing: flatten each image to a column, divide by 255."""
+    train_x, train_y, test_x, test_y, _ = datasets.load_catvnoncat(data)
+    return (datasets.preprocess_images(train_x), train_y.astype(np.float64),
+            datasets.preprocess_images(test_x), test_y.astype(np.float64))
+
+
+def fail(message: str) -> int:
+    print(f"{Path(sys.argv[0]).name}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def percent(fraction: float) -> str:
+    return f"{100 * fraction:.2f} %"
+
+
+def report(result: Result, course_train: str, course_test: str | None) -> None:
+    print(f"train accuracy: {percent(result.train_accuracy)}   (course: {course_train})")
+    if result.test_accuracy is not None:
+        print(f"test accuracy:  {percent(result.test_accuracy)}   (course: {course_test})")
+
+
+def save_plot(result: Result, out: str, stem: str, learning_rate: float,
+              no_plot: bool) -> None:
+    if no_plot:
+        return
+    if not matplotlib_available():
+        print("(no cost plot: matplotlib is not installed; pip install "
+              "\"tinygrad_course[plot]\")")
+        return
+    path = save_cost_curve(result.costs, Path(out) / f"{stem}_cost.png", title=result.name,
+                           learning_rate=learning_rate)
+    print(f"cost curve: {path}")
+
+
+def fit(model: Model, X: np.ndarray, Y: np.ndarray, learning_rate: float, iterations: int,
+        print_cost: bool, progress: bool) -> tuple[list[float], float]:
+    import time
+
+    start = time.perf_counter()
+    costs = model.fit(X, Y, learning_rate=learning_rate, num_iterations=iterations,
+                      print_cost=print_cost, progress=progress)
+    return costs, time.perf_counter() - start
+
+
+def out_dir_ok(out: str) -> bool:
+    return Path(out).is_dir() and os.access(out, os.W_OK)
+
+
+def check_common(args: argparse.Namespace) -> str | None:
+    """A one-line complaint about the shared arguments, or None."""
+    if args.iterations < 0:
+        return f"--iterations must be >= 0, got {args.iterations}"
+    if not args.lr > 0:
+        return f"--lr must be positive, got {args.lr}"
+    if not args.no_plot and matplotlib_available() and not out_dir_ok(args.out):
+        return f"--out {args.out}: not a writable folder"
+    return None
