@@ -84,38 +84,29 @@ def _seed(root: Tensor, g: Any, who: str) -> Any:
 def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool,
               write_grads: bool, wanted: set[int] | None = None) -> dict[int, Any]:
     order = topological_order(roots, follow=needs_grad)
-    grads: dict[int, Any] = {}
-    owned: set[int] = set()  # gradients we allocated ourselves, safe to add into in place
+    # Gradients so far, keyed by tensor (identity). `owned` holds the ones this pass allocated
+    # itself (sums of two shares), into which later shares are added in place.
+    grads: dict[Tensor, Any] = {}
+    owned: set[Tensor] = set()
     found: dict[int, Any] = {}
-
-    def accumulate(key: int, g: Any) -> None:
-        prev = grads.get(key)
-        if prev is None:
-            grads[key] = g
-        elif key in owned:
-            prev += g
-        else:
-            total = prev + g
-            # 0-d arrays add up to numpy scalars, which `+=` would rebind, not update in place
-            grads[key] = np.asarray(total) if isinstance(total, np.generic) else total
-            if not create_graph:
-                owned.add(key)
-
     for root, seed in zip(roots, seeds):
-        accumulate(id(root), seed)
-
-    with _recording(create_graph):
+        grads[root] = seed if root not in grads else grads[root] + seed
+    anomaly = mode.anomaly
+    previous, mode.grad_enabled = mode.grad_enabled, create_graph
+    try:
         for node in reversed(order):
-            g = grads.pop(id(node), None)
+            g = grads.pop(node, None)
             if g is None:
                 continue
             if wanted is not None and id(node) in wanted:
                 found[id(node)] = g
             op = node._op
-            if write_grads and (op is None or node._retain):
-                _store(node, g)
             if op is None:
+                if write_grads:
+                    _store(node, g)
                 continue
+            if write_grads and node._retain:
+                _store(node, g)
             if node._saved is None:
                 raise RuntimeError(
                     f"backward through {describe(node)} ({op.name}) a second time: its saved "
@@ -123,16 +114,29 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
                     "True) the first time to keep them")
             out: Any = node if create_graph else node.data
             args = node._inputs if create_graph else node._saved
+            vjps, params = op.vjps, node._params
             for i, x in enumerate(node._inputs):
                 if isinstance(x, Tensor) and x.requires_grad:
-                    gi = op.vjps[i](g, out, *args, **node._params)
+                    gi = vjps[i](g, out, *args, **params)
                     if gi.shape != x.shape:
                         gi = sum_to_shape(gi, x.shape)
-                    if mode.anomaly:
+                    if anomaly:
                         _check_finite(gi, node, x)
-                    accumulate(id(x), gi)
+                    prev = grads.get(x)
+                    if prev is None:
+                        grads[x] = gi
+                    elif x in owned:
+                        prev += gi
+                    else:
+                        total = prev + gi
+                        # 0-d arrays add up to numpy scalars, which `+=` would rebind
+                        grads[x] = np.asarray(total) if isinstance(total, np.generic) else total
+                        if not create_graph:
+                            owned.add(x)
             if not retain_graph:
                 node._saved = None
+    finally:
+        mode.grad_enabled = previous
     return found
 
 

@@ -5,7 +5,8 @@ No recursion anywhere, so a chain of 100,000 operations is as easy as J = 3(a + 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from .tensor import Tensor
 
@@ -18,20 +19,25 @@ def topological_order(roots: Iterable[Tensor],
     Iterative depth-first search; a node is listed after all of its inputs.
     """
     order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in roots]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
+    seen: set[Tensor] = set()  # Tensors hash by identity, so no id() calls are needed
+    # Each stack entry is a node and an iterator over its inputs, last input first: the same
+    # order as the recursive walk, with every node pushed once.
+    stack: list[tuple[Tensor, Iterator[Any]]] = []
+    for root in reversed(list(roots)):
+        if root in seen:
             continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for x in node._inputs:
-            if isinstance(x, Tensor) and id(x) not in seen and (follow is None or follow(x)):
-                stack.append((x, False))
+        seen.add(root)
+        stack.append((root, reversed(root._inputs)))
+        while stack:
+            node, inputs = stack[-1]
+            for x in inputs:
+                if isinstance(x, Tensor) and x not in seen and (follow is None or follow(x)):
+                    seen.add(x)
+                    stack.append((x, reversed(x._inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     return order
 
 
