@@ -32,6 +32,7 @@ from .ops import (
 )
 from .ops import sum as sum  # noqa: PLC0414  (tc.sum shadows the builtin only inside tc)
 from .tensor import Tensor
+from .viz import draw_graph, save_svg
 
 __version__ = "0.1.0"
 
@@ -40,5 +41,5 @@ __all__ = [
     "gradcheck", "assert_gradcheck",
     "exp", "log", "sigmoid", "tanh", "relu", "leaky_relu", "clip", "matmul", "transpose",
     "reshape", "sum", "mean", "broadcast_to", "sum_to_shape",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "draw_graph", "save_svg",
 ]
