@@ -171,11 +171,12 @@ def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
     db^[l] = Σ_i dZ^[l](:, i), i.e. np.sum(dZ, axis=1, keepdims=True)."""
     if g.shape == shape:
         return g
-    axes = broadcast_axes(shape, g.shape)
-    if len(g.shape) < len(shape) or (axes and g.sum(axis=axes, keepdims=True).shape[
-            len(g.shape) - len(shape):] != shape):
+    lead = len(g.shape) - len(shape)
+    axes = broadcast_axes(shape, g.shape) if lead >= 0 else ()
+    summed = g.sum(axis=axes, keepdims=True) if axes else g
+    if lead < 0 or summed.shape[lead:] != shape:
         raise ValueError(f"cannot reduce a gradient of shape {g.shape} to shape {shape}")
-    return g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.reshape(shape)
+    return summed.reshape(shape) if lead else summed
 
 
 def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
