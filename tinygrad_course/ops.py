@@ -162,8 +162,11 @@ def broadcast_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int
     """The axes of ``target`` along which a value of ``shape`` was broadcast (and so along
     which its gradient is summed): for b^[l] (n, 1) in Z = W A + b of shape (n, m), (1,)."""
     lead = len(target) - len(shape)
-    return tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and target[i + lead] != 1)
+    axes = list(range(lead))
+    for i, s in enumerate(shape):
+        if s == 1 and target[i + lead] != 1:
+            axes.append(i + lead)
+    return tuple(axes)
 
 
 def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
@@ -173,7 +176,12 @@ def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
         return g
     lead = len(g.shape) - len(shape)
     axes = broadcast_axes(shape, g.shape) if lead >= 0 else ()
-    summed = g.sum(axis=axes, keepdims=True) if axes else g
+    if not axes:
+        summed = g
+    elif isinstance(g, Tensor):  # grad(create_graph=True): the sum is recorded
+        summed = g.sum(axis=axes, keepdims=True)
+    else:                        # np.add.reduce is ndarray.sum without its Python wrapper
+        summed = np.add.reduce(g, axis=axes, keepdims=True)
     if lead < 0 or summed.shape[lead:] != shape:
         raise ValueError(f"cannot reduce a gradient of shape {g.shape} to shape {shape}")
     return summed.reshape(shape) if lead else summed
