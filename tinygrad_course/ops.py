@@ -16,6 +16,7 @@ place, :func:`sum_to_shape`, which ``backward`` applies to every gradient.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -217,6 +218,15 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return a.T @ g if b.ndim == 2 else g @ a      # dB = Aᵀ dZ
 
 
+def _clip(a: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    # one bound is one ufunc call; np.clip adds microseconds of Python wrapping
+    if hi is None and lo is not None:
+        return np.maximum(a, lo)
+    if lo is None and hi is not None:
+        return np.minimum(a, hi)
+    return np.clip(a, lo, hi)
+
+
 def _inside(a: Any, lo: float | None, hi: float | None) -> Any:
     """1 where lo <= a <= hi, else 0 (a constant mask, for arrays and Tensors alike)."""
     return (a >= (-np.inf if lo is None else lo)) * (a <= (np.inf if hi is None else hi))
@@ -230,11 +240,21 @@ def _widen(v: Any, a: Any, y: Any) -> Any:
 
 
 def _tiny(a: Any) -> float:
-    return float(np.finfo(_data(a).dtype).tiny) if _data(a).dtype.kind == "f" else 1e-308
+    return _tiny_of(_data(a).dtype)
+
+
+@functools.cache  # np.finfo costs a microsecond per call; the losses ask on every pass
+def _tiny_of(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).tiny) if dtype.kind == "f" else 1e-308
+
+
+@functools.cache
+def _subnormal_of(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).smallest_subnormal) if dtype.kind == "f" else 5e-324
 
 
 def _bce(a: np.ndarray, y: Any) -> np.ndarray:
-    lo = np.finfo(a.dtype).smallest_subnormal if a.dtype.kind == "f" else 5e-324
+    lo = _subnormal_of(a.dtype)
     m = a.shape[-1] if a.ndim else 1
     return -(y * np.log(np.maximum(a, lo)) + (1 - y) * np.log(np.maximum(1 - a, lo))).sum() / m
 
@@ -313,7 +333,7 @@ LEAKY_RELU = Op("leaky_relu", "leaky ReLU",
                 lambda a, slope=0.01: np.where(a > 0, a, a * slope),
                 vjps=(lambda g, out, a, slope=0.01: g * ((a > 0) * (1 - slope) + slope),),
                 derivs=("1 if z>0 else {slope}",))
-CLIP = Op("clip", "clip", lambda a, lo=None, hi=None: np.clip(a, lo, hi),
+CLIP = Op("clip", "clip", _clip,
           vjps=(lambda g, out, a, lo=None, hi=None: g * _inside(a, lo, hi),),
           derivs=("1 inside, 0 outside",))
 BCE = Op("binary_cross_entropy", "L(a, y)", _bce,
