@@ -101,21 +101,26 @@ DOMAINS: dict[str, tuple[tuple[float, float], str]] = {
 KINK_GAP = 0.1  # |x| >= KINK_GAP in "away_from_zero": far from the kink for eps = 1e-7
 
 
+DECIMALS = 6
+
+
 def _element(domain: str) -> st.SearchStrategy[float]:
     if domain not in DOMAINS:
         raise ValueError(f"arrays: unknown domain {domain!r}; expected one of {sorted(DOMAINS)}")
     (lo, hi), _ = DOMAINS[domain]
+    f: Callable[[float], float]
     if domain == "away_from_zero":
         # u in [−1, 1] -> sign(u) (gap + (hi − gap)|u|): shrinks towards +gap, never near 0
-        return st.floats(-1.0, 1.0, allow_subnormal=False).map(
-            lambda u: math.copysign(KINK_GAP + (hi - KINK_GAP) * abs(u), u))
-    if domain in ("real", "sigmoid_safe"):
-        return st.floats(-1.0, 1.0, allow_subnormal=False).map(lambda u: u * hi)
-    if domain == "positive":  # log-uniform, shrinking towards 1
-        return st.floats(-1.0, 1.0, allow_subnormal=False).map(
-            lambda u: min(max(float(10.0 ** u), lo), hi))
-    return st.floats(-1.0, 1.0, allow_subnormal=False).map(
-        lambda u: 0.5 + u * (hi - lo) / 2)  # unit_open, shrinking towards 0.5
+        f = lambda u: math.copysign(KINK_GAP + (hi - KINK_GAP) * abs(u), u)
+    elif domain in ("real", "sigmoid_safe"):
+        f = lambda u: u * hi
+    elif domain == "positive":  # log-uniform, shrinking towards 1
+        f = lambda u: min(max(float(10.0 ** u), lo), hi)
+    else:  # unit_open, shrinking towards 0.5
+        f = lambda u: 0.5 + u * (hi - lo) / 2
+    # rounding keeps subnormal-bound values like 3e-38 out (relative differences of products
+    # of them lose their digits); it never leaves the domain, whose ends are multiples of 1e-6
+    return st.floats(-1.0, 1.0, allow_subnormal=False).map(lambda u: round(f(u), DECIMALS) + 0.0)
 
 
 def arrays(shape: Shape | st.SearchStrategy[Shape], domain: str = "real",
@@ -195,7 +200,8 @@ class Expression:
             count[i] += 1
         return count
 
-    def __call__(self, **values: Any) -> Any:
+    def trace(self, **values: Any) -> list[Any]:
+        """Every value of the program: the inputs, then one per step (Tensors or arrays)."""
         missing = set(self.inputs) - set(values)
         if missing:
             raise TypeError(f"Expression: missing inputs {sorted(missing)}; it takes "
@@ -203,6 +209,10 @@ class Expression:
         vals: list[Any] = [values[k] for k in self.inputs]
         for s in self.steps:
             vals.append(_APPLY[s.op](*(vals[a] for a in s.args), **dict(s.params)))
+        return vals
+
+    def __call__(self, **values: Any) -> Any:
+        vals = self.trace(**values)
         out: Any = 0.0
         for i in self.sinks():
             out = ops.add(out, ops.sum(vals[i]))
@@ -516,20 +526,26 @@ def layers(draw: Any, max_units: int = 4, max_m: int = 4,
     """A :class:`Layer`: n^[l-1], n^[l] in 1..``max_units``, m in 1..``max_m``, g one of
     ``activations``; values bounded, Z away from relu's kink (b nudged, see _clear_kinks).
 
-    Units are drawn as lists (row k of A_prev; row j of W, b and dA together), so shrinking
-    can delete any unit, not only the last: failures shrink to the fewest units.
+    The values are drawn at the largest sizes, then lists of distinct row and column indices
+    pick the layer out of them: shrinking deletes any unit or example, not only the last, so
+    failures shrink to the fewest units and examples.
     """
     activation = draw(st.sampled_from(list(activations)), label="activation")
-    m = draw(st.integers(1, max_m), label="m")
-    A_prev = np.array(draw(st.lists(arrays((m,), "real"), min_size=1, max_size=max_units),
-                           label="A_prev rows"))
-    n_prev = A_prev.shape[0]
-    units = draw(st.lists(st.tuples(arrays((n_prev,), "real"), arrays((1,), "real"),
-                                    arrays((m,), "real")), min_size=1, max_size=max_units),
-                 label="units (W row, b, dA row)")
-    W = np.array([u[0] for u in units]) / (3.0 * n_prev)  # as _weights: |W| <= 1/n_prev
-    b = np.array([u[1] for u in units]) / 3.0
-    dA = np.array([u[2] for u in units])
+    big_A = draw(arrays((max_units, max_m), "real"), label="A_prev (all)")
+    big_W = draw(arrays((max_units, max_units), "real"), label="W (all)")
+    big_b = draw(arrays((max_units, 1), "real"), label="b (all)")
+    big_dA = draw(arrays((max_units, max_m), "real"), label="dA (all)")
+
+    def pick(size: int, label: str) -> list[int]:
+        return draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=size, unique=True),
+                    label=label)
+
+    prev, units, examples = pick(max_units, "A_prev rows"), pick(max_units, "units"), \
+        pick(max_m, "examples")
+    A_prev = big_A[np.ix_(prev, examples)]
+    W = big_W[np.ix_(units, prev)] / (3.0 * len(prev))  # as _weights: |W| <= 1/n^[l-1]
+    b = big_b[units] / 3.0
+    dA = big_dA[np.ix_(units, examples)]
     if activation in ("relu", "leaky_relu"):
         b = _clear_kinks(W, A_prev, b)
     return Layer(A_prev, W, b, dA, activation)
@@ -654,12 +670,15 @@ def explain(name: str, g: np.ndarray, e: np.ndarray) -> str | None:
     if gg > 0:
         k = float(np.vdot(g, e)) / gg
         if abs(k - 1) > 1e-3 and relative_difference(k * g, e) < 1e-6:
-            hint = f"hint: expected = {k:.6g} × engine everywhere: a constant factor"
+            # (one element is always a multiple of another: no "everywhere" then)
+            hint = f"hint: expected = {k:.6g} × engine"
+            hint += " everywhere: a constant factor" if g.size > 1 else ""
             for whole, word in ((k, "missing"), (1 / k if k else 0.0, "extra")):
                 if abs(whole) >= 1.5 and abs(whole - round(whole)) < 1e-6:
-                    hint += f" (a {word} 1/{round(abs(whole))}, e.g. 1/m?)"
+                    article = "an" if word == "extra" else "a"
+                    hint += f" ({article} {word} 1/{round(abs(whole))}, e.g. 1/m?)"
             return hint + (" — a sign error?" if k < 0 else "")
-    close = np.abs(g - e) <= 1e-6 * (np.abs(g) + np.abs(e)) + 1e-12
+    close = np.abs(g - e) <= 1e-9 * (np.abs(g) + np.abs(e))
     return f"hint: {int(close.size - close.sum())} of {close.size} elements differ"
 
 
