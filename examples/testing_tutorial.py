@@ -25,6 +25,7 @@ TESTS = {"mine": test_backprop.test_linear_activation_backward,
          "half-fixed": test_backprop.test_half_fixed}
 # derandomized and without the (path-printing) explain phase, so docs/testing.md can show it
 REPRODUCIBLE = settings(derandomize=True, database=None, deadline=None, max_examples=100,
+                        print_blob=False,
                         phases=[Phase.explicit, Phase.generate, Phase.shrink],
                         suppress_health_check=[HealthCheck.too_slow])
 
