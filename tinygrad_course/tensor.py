@@ -213,9 +213,7 @@ class Tensor:
     def backward(self, grad: ArrayLike | None = None, retain_graph: bool = False) -> None:
         """Fill ``.grad`` of every leaf that requires grad with dself/dleaf (chain rule, right
         to left). See :func:`tinygrad_course.autograd.backward`."""
-        from .autograd import backward
-
-        backward(self, grad, retain_graph=retain_graph)
+        autograd.backward(self, grad, retain_graph=retain_graph)
 
 
 def _named(name: str | None) -> str:
@@ -226,6 +224,7 @@ def _value(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-# The operators above need the op table, and the op table needs Tensor: importing it last
-# keeps the one cycle in the package in one visible place.
-from . import ops  # noqa: E402
+# The operators above need the op table and backward() needs autograd, and both need Tensor:
+# importing them last keeps the package's cycles in one visible place (a function-level
+# import would cost a microsecond on every backward()).
+from . import autograd, ops  # noqa: E402
