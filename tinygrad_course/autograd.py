@@ -70,7 +70,7 @@ def _seed(root: Tensor, g: Any, who: str) -> Any:
             raise ValueError(
                 f"{who}: {describe(root)} has {root.size} elements; backward() starts from 1 "
                 f"only on a one-element result, so pass grad= of shape {root.shape}")
-        return np.ones_like(root.data)
+        return np.ones(root.data.shape, root.data.dtype)
     if isinstance(g, Tensor) and who == "grad":
         seed: Any = g
     else:
@@ -118,8 +118,8 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
             for i, x in enumerate(node._inputs):
                 if isinstance(x, Tensor) and x.requires_grad:
                     gi = vjps[i](g, out, *args, **params)
-                    if gi.shape != x.shape:
-                        gi = sum_to_shape(gi, x.shape)
+                    if gi.shape != x.data.shape:
+                        gi = sum_to_shape(gi, x.data.shape)
                     if anomaly:
                         _check_finite(gi, node, x)
                     prev = grads.get(x)
@@ -143,8 +143,9 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
 def _store(node: Tensor, g: Any) -> None:
     if isinstance(g, Tensor):
         g = g.data
-    if g.dtype != node.dtype:
-        g = g.astype(node.dtype)
+    dtype = node.data.dtype
+    if g.dtype is not dtype and g.dtype != dtype:  # `is`: the common case costs no comparison
+        g = g.astype(dtype)
     elif not g.flags.writeable:  # e.g. a broadcast view from sum's VJP: give the user an array
         g = g.copy()
     node.grad = g if node.grad is None else node.grad + g
