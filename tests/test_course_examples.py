@@ -155,6 +155,26 @@ def test_course_results_doc_starts_where_the_models_start(catvnoncat_dir):
         assert i == 0 and ours in (f"{cost:.6f}", repr(cost)), title
 
 
+def test_full_length_cat_runs_reach_the_course_accuracies_and_the_documented_costs(
+        catvnoncat_dir):
+    """The three cat assignments at the course's settings (about half a minute on 2 cores):
+    the course's accuracies exactly, and the costs docs/course-results.md shows."""
+    data = str(catvnoncat_dir)
+    expected = {  # title in the doc: (module, train, test) as the course reports them
+        "Logistic": ("logistic_regression_cats", 207 / 209, 0.70),
+        "2-layer": ("two_layer_cats", 1.0, 0.72),
+        "4-layer": ("deep_cats", 206 / 209, 0.80),
+    }
+    for title, (module, train, test) in expected.items():
+        result = example(module).run(data, print_cost=False)
+        assert (result.train_accuracy, result.test_accuracy) == (train, test), title
+        for i, ours, _ in cost_rows(title):
+            if len(ours) > 8:  # printed in full: equal up to rounding
+                assert abs(float(ours) - result.costs[i]) <= 1e-12, (title, i)
+            else:
+                assert ours == f"{result.costs[i]:.6f}", (title, i)
+
+
 def test_course_results_script_quick_run(catvnoncat_dir, capsys):
     assert example("course_results").main(["--data", str(catvnoncat_dir), "--quick", "2"]) == 0
     out = capsys.readouterr().out
