@@ -524,3 +524,31 @@ def test_any_network_survives_save_and_load(tmp_path_factory, hidden_units, hidd
     back = nn.DeepNN.load(path)
     X = np.random.default_rng(0).normal(size=(2, 5))
     np.testing.assert_array_equal(back.forward(X).data, model.forward(X).data)
+
+
+# ---- plots ------------------------------------------------------------------------------------
+def test_cost_curve_and_decision_boundary_pngs(tmp_path):
+    pytest.importorskip("matplotlib")
+    from tinygrad_course.nn.plots import save_cost_curve, save_decision_boundary
+
+    X, Y = toy_data(2, 30)
+    model = nn.LogisticRegression(2)
+    costs = model.fit(X, Y, 0.5, 20)
+    curve = save_cost_curve(costs, tmp_path / "cost.png", title="toy", learning_rate=0.5)
+    boundary = save_decision_boundary([("logistic", model)], X, Y, tmp_path / "b.png",
+                                      resolution=20)
+    for png in (curve, boundary):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="2-D inputs"):
+        save_decision_boundary([("m", nn.LogisticRegression(3))], np.zeros((3, 4)),
+                               np.zeros((1, 4)), tmp_path / "c.png")
+
+
+def test_plots_without_matplotlib_say_which_extra_to_install(tmp_path, monkeypatch):
+    from tinygrad_course.nn.plots import matplotlib_available, save_cost_curve
+
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"] + ["matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)  # importing any of them now fails
+    assert not matplotlib_available()
+    with pytest.raises(ImportError, match=r"tinygrad_course\[plot\]"):
+        save_cost_curve([1.0, 0.5], tmp_path / "cost.png")
