@@ -138,6 +138,11 @@ def current_rss_mb() -> float | None:
         return None
 
 
+def load_average() -> str:
+    """The 1-minute load average: other processes on the cores skew every timing."""
+    return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -159,7 +164,7 @@ def machine() -> dict[str, Any]:
         "blas": ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}),"
                           f" {i.get('num_threads')} threads" for i in info)
         or "unknown (pip install threadpoolctl)",
-        "load average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "load average": load_average(),
     }
     for name in ("torch", "autograd"):
         facts[name] = unavailable(name) or dist_version(name)
@@ -462,8 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     memory = None
     if opts.memory_iters and "C" in keys:
         memory = spawn(["--memory", "C", *flags, "--memory-iters", str(opts.memory_iters)])
-    facts["load average"] = f"{facts['load average']} at the start, " \
-        f"{os.getloadavg()[0] if hasattr(os, 'getloadavg') else None} at the end"
+    facts["load average"] = f"{facts['load average']} at the start, {load_average()} at the end"
     text, ok = report(opts, facts, checks, runs, memory, impls, keys, time.perf_counter() - t0)
     print(text)
     if opts.write_doc:

@@ -1,0 +1,65 @@
+"""The benchmark command works (on tiny sizes; timing itself is never tested)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks import run
+from benchmarks.workloads import WORKLOADS, copy_params, make_data, make_params, workload
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_quick_run_checks_gradients_times_and_writes_the_report(tmp_path):
+    doc = tmp_path / "perf.md"
+    doc.write_text(f"# Performance\n\nbefore\n{run.BEGIN}\nold table\n{run.END}\nafter\n")
+    raw = tmp_path / "raw.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--only", "D,G2",
+         "--impl", "numpy,engine,oracles", "--memory-iters", "0",
+         "--write-doc", str(doc), "--json", str(raw)],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = doc.read_text()
+    assert text.startswith("# Performance\n\nbefore\n") and text.endswith(f"{run.END}\nafter\n")
+    assert "old table" not in text and proc.stdout.strip() in text
+    assert "| D flower 2-4-1 tanh/sigmoid, m=40 |" in text
+    results = json.loads(raw.read_text())
+    for key in ("D", "G2"):
+        for impl, diff in results["checks"][key].items():
+            assert diff < run.GRAD_TOL, (key, impl, diff)
+    assert set(results["checks"]["D"]) == {"numpy", "engine", "oracles"}
+    assert set(results["checks"]["G2"]) == {"numpy", "engine"}  # the oracles have no chain
+    assert all(len(r["times"]) >= 20 for r in results["runs"])
+
+
+def test_write_doc_needs_the_markers(tmp_path):
+    doc = tmp_path / "perf.md"
+    doc.write_text("# no markers\n")
+    with pytest.raises(SystemExit, match="markers"):
+        run.write_doc(doc, "table\n")
+
+
+@pytest.mark.parametrize("key", sorted(WORKLOADS))
+def test_engine_and_hand_written_agree_on_every_quick_workload(key):
+    w = workload(key, quick=True)
+    X, Y, _ = make_data(w)
+    params = make_params(w)
+    ref = run.make_runner("numpy", w, copy_params(params), X, Y).grads()
+    got = run.make_runner("engine", w, copy_params(params), X, Y).grads()
+    assert set(got) == set(ref)
+    for name in ref:
+        assert run.relative_difference(got[name], ref[name]) < run.GRAD_TOL, name
+
+
+def test_relative_difference_is_the_course_measure():
+    a, b = np.array([3.0, 4.0]), np.array([3.0, 4.0 + 1e-6])
+    assert run.relative_difference(a, b) == pytest.approx(1e-6 / 10, rel=1e-6)
+    assert run.relative_difference(np.zeros(2), np.zeros(2)) == 0.0
+    assert run.relative_difference(np.zeros(2), np.zeros(3)) == float("inf")
