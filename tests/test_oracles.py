@@ -505,7 +505,7 @@ def test_zeros_initialisation_and_errors():
         "b2": (1, 1),
     }
     assert not any(v.any() for v in params.values())
-    with pytest.raises(ValueError, match="unknown init"):
+    with pytest.raises(ValueError, match="init .uniform. is not one of"):
         O.initialize_parameters_deep([3, 1], "uniform")
     with pytest.raises(ValueError):
         O.initialize_parameters_deep([3])

@@ -353,37 +353,17 @@ def L_model_step(
 
 # --------------------------------------------------------------------------- initialisation
 
-_INIT_SCALES: dict[str, Callable[[int], float]] = {
-    "small": lambda n_prev: 0.01,
-    "xavier": lambda n_prev: float(np.sqrt(1.0 / n_prev)),
-    "he": lambda n_prev: float(np.sqrt(2.0 / n_prev)),
-    "zeros": lambda n_prev: 0.0,
-}
-
-
 def initialize_parameters_deep(
     layer_dims: list[int] | tuple[int, ...], init: str = "he", rng: RNGLike = None
 ) -> dict[str, Array]:
     """W^[l] = randn(n^[l], n^[l-1]) * scale, b^[l] = zeros((n^[l], 1)), drawn W1 first.
 
-    scale: "small" 0.01, "xavier" sqrt(1/n^[l-1]), "he" sqrt(2/n^[l-1]), "zeros" 0 (no draws).
+    scale: "small" 0.01, "xavier" 1/sqrt(n^[l-1]), "he" sqrt(2/n^[l-1]), "zeros" 0 (no draws).
     ``rng`` follows ``as_rng``: ``np.random.RandomState(s)`` or ``rng=s`` reproduces the
     notebooks' ``np.random.seed(s)``; ``None`` uses numpy's global state like the notebooks.
     The two-layer net of week 3 is ``initialize_parameters_deep([n_x, n_h, n_y], "small")``.
+    Initialisation is not a gradient, so the oracles share the models' one implementation.
     """
-    try:
-        scale_of = _INIT_SCALES[init]
-    except KeyError:
-        raise ValueError(f"unknown init {init!r}; expected one of {sorted(_INIT_SCALES)}") from None
-    if len(layer_dims) < 2:
-        raise ValueError("layer_dims needs at least an input and an output size")
-    generator = as_rng(rng) if init != "zeros" else None
-    parameters: dict[str, Array] = {}
-    for l in range(1, len(layer_dims)):
-        n, n_prev = int(layer_dims[l]), int(layer_dims[l - 1])
-        if generator is None:
-            parameters[f"W{l}"] = np.zeros((n, n_prev))
-        else:
-            parameters[f"W{l}"] = generator.standard_normal((n, n_prev)) * scale_of(n_prev)
-        parameters[f"b{l}"] = np.zeros((n, 1))
-    return parameters
+    from .nn.init import initialize_parameters
+
+    return initialize_parameters(layer_dims, init, rng)
