@@ -244,15 +244,58 @@ def memory_run(key: str, quick: bool, iters: int, first: int) -> dict[str, Any]:
             "seconds": time.perf_counter() - t0}
 
 
+def busy_seconds() -> float | None:
+    """CPU seconds the machine has spent busy since boot, all processes and hypervisor steal
+    included (/proc/stat), or None where there is no /proc."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wait_until_quiet(max_wait: float, limit: float = 0.1) -> float:
+    """Sleep until other processes use less than ``limit`` of one core over a second (at most
+    ``max_wait`` seconds); returns the seconds waited."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < max_wait:
+        before = busy_seconds()
+        if before is None:
+            break
+        time.sleep(1.0)
+        after = busy_seconds()
+        if after is not None and after - before < limit:
+            break
+    return time.perf_counter() - start
+
+
 def spawn(args: list[str]) -> dict[str, Any]:
-    """Run this module with ``args`` in a fresh interpreter; it prints one JSON line."""
+    """Run this module with ``args`` in a fresh interpreter; it prints one JSON line. Adds
+    ``others``: the share of all cores that other processes used meanwhile."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+    busy, mine, t0 = busy_seconds(), children_cpu_seconds(), time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "benchmarks.run", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True)
+    wall, after = time.perf_counter() - t0, busy_seconds()
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if busy is not None and after is not None:
+        others = (after - busy) - (children_cpu_seconds() - mine)
+        result["others"] = max(0.0, others) / (wall * (os.cpu_count() or 1))
+    return result
 
 
 # ---- the report -------------------------------------------------------------------------------
@@ -268,7 +311,8 @@ def report(opts: argparse.Namespace, facts: dict[str, Any], checks: dict[str, An
     lines = [f"Command: `{opts.command}` ({'quick sizes' if opts.quick else 'full sizes'}, "
              f"{opts.rounds} round(s) of fresh processes per implementation, at least "
              f"{opts.min_iters} timed iterations and {opts.min_time:g} s each after warm-up; "
-             f"took {seconds:.0f} s).", ""]
+             f"took {seconds:.0f} s" + (f", {opts.waited:.0f} s of it waiting for idle cores"
+                                         if opts.wait_quiet else "") + ").", ""]
     lines += ["| machine | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in facts.items()]
     sources = sorted({r["data"] for r in runs.values() if "data" in r})
@@ -293,7 +337,9 @@ def report(opts: argparse.Namespace, facts: dict[str, Any], checks: dict[str, An
                 cells.append("–" if v is None else f"✗ {v}")
         lines.append(f"| {titles[k]} | " + " | ".join(cells) + " |")
 
-    lines += ["", "Median ms per iteration (ratio to hand-written numpy).", "", head, rule]
+    lines += ["", "Median ms per iteration (ratio to hand-written numpy); the last column is the "
+              "largest share of all cores that other processes used while one of the row's "
+              "timing processes ran.", "", head[:-1] + "| others' CPU |", rule + "---:|"]
     for k in keys:
         base = med.get((k, "numpy"))
         cells = []
@@ -307,6 +353,8 @@ def report(opts: argparse.Namespace, facts: dict[str, Any], checks: dict[str, An
             else:
                 ratio = f" ({med[k, i] / base:.2f}×)" if base and i != "numpy" else ""
                 cells.append(fmt_ms(med[k, i]) + ratio)
+        others = [r["others"] for (key, _), r in runs.items() if key == k and "others" in r]
+        cells.append(f"{100 * max(others):.0f}%" if others else "–")
         lines.append(f"| {titles[k]} | " + " | ".join(cells) + " |")
 
     lines += ["", "Peak RSS of the timing process in MB (after setup → at the end).", "",
@@ -397,6 +445,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--min-time", type=float, default=None, help="timed seconds per workload")
     p.add_argument("--memory-iters", type=int, default=2500,
                    help="engine iterations of C for the memory target (0: skip)")
+    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                   help="before each timing process, wait up to SECONDS for other processes "
+                        "to leave the cores idle (a shared machine)")
     p.add_argument("--write-doc", type=Path, help="write the report into this markdown file")
     p.add_argument("--json", type=Path, help="also save the raw results here")
     p.add_argument("--profile", metavar="KEY", help="profile one workload instead of timing")
@@ -447,20 +498,22 @@ def main(argv: list[str] | None = None) -> int:
                  "--min-time", str(opts.min_time / opts.rounds)]
     checks: dict[str, Any] = {}
     runs: dict[tuple[str, str], dict[str, Any]] = {}
+    waited = 0.0
     for key in keys:
         w = workload(key, q)
         checks[key] = spawn(["--check", key, "--impl", ",".join(impls), *flags])
         todo = [i for i in impls if unavailable(i) is None and w.kind in KINDS.get(i, w.kind)]
         for _ in range(opts.rounds):
             for impl in todo:
+                waited += wait_until_quiet(opts.wait_quiet) if opts.wait_quiet else 0.0
                 r = spawn(["--worker", key, impl, *flags, *per_round])
                 if (key, impl) not in runs or "error" in r:
                     runs[key, impl] = r
                 elif "error" not in runs[key, impl]:
                     old = runs[key, impl]
                     old["times"] += r["times"]
-                    old["rss_setup"] = max(old["rss_setup"] or 0, r["rss_setup"] or 0)
-                    old["rss_peak"] = max(old["rss_peak"] or 0, r["rss_peak"] or 0)
+                    for field in ("rss_setup", "rss_peak", "others"):
+                        old[field] = max(old.get(field) or 0, r.get(field) or 0)
         done = [f"{i} {statistics.median(runs[key, i]['times']) * 1e3:.3f} ms"
                 for i in todo if "times" in runs[key, i]]
         print(f"{key}: " + ", ".join(done), file=sys.stderr, flush=True)
@@ -468,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     if opts.memory_iters and "C" in keys:
         memory = spawn(["--memory", "C", *flags, "--memory-iters", str(opts.memory_iters)])
     facts["load average"] = f"{facts['load average']} at the start, {load_average()} at the end"
+    opts.waited = waited
     text, ok = report(opts, facts, checks, runs, memory, impls, keys, time.perf_counter() - t0)
     print(text)
     if opts.write_doc:
