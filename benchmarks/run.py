@@ -281,8 +281,8 @@ def wait_until_quiet(max_wait: float, limit: float = 0.1) -> float:
 
 
 def spawn(args: list[str]) -> dict[str, Any]:
-    """Run this module with ``args`` in a fresh interpreter; it prints one JSON line. Adds
-    ``others``: the share of all cores that other processes used meanwhile."""
+    """Run this module with ``args`` in a fresh interpreter; it prints one JSON line. To a
+    timing result it adds ``others``: the share of all cores other processes used meanwhile."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
     busy, mine, t0 = busy_seconds(), children_cpu_seconds(), time.perf_counter()
@@ -292,7 +292,7 @@ def spawn(args: list[str]) -> dict[str, Any]:
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    if busy is not None and after is not None:
+    if busy is not None and after is not None and "times" in result:  # a timing process
         others = (after - busy) - (children_cpu_seconds() - mine)
         result["others"] = max(0.0, others) / (wall * (os.cpu_count() or 1))
     return result
