@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,3 +114,24 @@ def check_common(args: argparse.Namespace) -> str | None:
     if not args.no_plot and matplotlib_available() and not out_dir_ok(args.out):
         return f"--out {args.out}: not a writable folder"
     return None
+
+
+def cat_main(argv: Sequence[str] | None, description: str, run: Callable[..., Result],
+             defaults: tuple[int, float], course: tuple[str, str], stem: str,
+             with_save: bool = False) -> int:
+    """The command line every cat example shares: parse, train, report, plot."""
+    p = parser(description, *defaults)
+    if with_save:
+        p.add_argument("--save", metavar="FILE", help="save the trained model (.npz)")
+    args = p.parse_args(argv)
+    problem = check_common(args)
+    if problem:
+        return fail(problem)
+    extra = {"save": args.save} if with_save else {}
+    try:
+        result = run(args.data, args.iterations, args.lr, progress=args.progress, **extra)
+    except DATA_ERRORS as err:
+        return fail(str(err))
+    report(result, *course)
+    save_plot(result, args.out, stem, args.lr, args.no_plot)
+    return 0

@@ -38,20 +38,8 @@ def run(data: str | None, iterations: int = ITERATIONS, learning_rate: float = L
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = C.parser(__doc__.splitlines()[0], ITERATIONS, LEARNING_RATE)
-    p.add_argument("--save", metavar="FILE", help="save the trained model (.npz)")
-    args = p.parse_args(argv)
-    problem = C.check_common(args)
-    if problem:
-        return C.fail(problem)
-    try:
-        result = run(args.data, args.iterations, args.lr, progress=args.progress,
-                     save=args.save)
-    except C.DATA_ERRORS as err:
-        return C.fail(str(err))
-    C.report(result, COURSE_TRAIN, COURSE_TEST)
-    C.save_plot(result, args.out, "deep_cats", args.lr, args.no_plot)
-    return 0
+    return C.cat_main(argv, __doc__.splitlines()[0], run, (ITERATIONS, LEARNING_RATE),
+                      (COURSE_TRAIN, COURSE_TEST), "deep_cats", with_save=True)
 
 
 if __name__ == "__main__":

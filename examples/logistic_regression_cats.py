@@ -32,17 +32,8 @@ def run(data: str | None, iterations: int = ITERATIONS, learning_rate: float = L
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = C.parser(__doc__.splitlines()[0], ITERATIONS, LEARNING_RATE).parse_args(argv)
-    problem = C.check_common(args)
-    if problem:
-        return C.fail(problem)
-    try:
-        result = run(args.data, args.iterations, args.lr, progress=args.progress)
-    except C.DATA_ERRORS as err:
-        return C.fail(str(err))
-    C.report(result, COURSE_TRAIN, COURSE_TEST)
-    C.save_plot(result, args.out, "logistic_regression_cats", args.lr, args.no_plot)
-    return 0
+    return C.cat_main(argv, __doc__.splitlines()[0], run, (ITERATIONS, LEARNING_RATE),
+                      (COURSE_TRAIN, COURSE_TEST), "logistic_regression_cats")
 
 
 if __name__ == "__main__":
