@@ -56,19 +56,21 @@ class Net(_Trainer):
 
 
 class ScalarMLP:
+    """The parameters as one flat array; every weight is read out of it as its own scalar
+    (a flat list of floats would make each read's VJP rebuild the whole list)."""
+
     def __init__(self, w: Workload, params: Params, X: np.ndarray, Y: np.ndarray) -> None:
-        self.names = list(params)
         self.shapes = {k: a.shape for k, a in params.items()}
-        self.flat = [float(v) for a in params.values() for v in a.ravel()]
+        self.flat = np.concatenate([a.ravel() for a in params.values()])
         self.L = len(params) // 2
         self.xs = X.T.tolist()
         self.ys = scalar_mlp_targets(w).tolist()
         self.grad = autograd.grad(self.loss)
 
-    def loss(self, flat: list[Any]) -> Any:
+    def loss(self, flat: Any) -> Any:
         P, start = {}, 0
-        for k in self.names:
-            n = int(np.prod(self.shapes[k]))
+        for k, shape in self.shapes.items():
+            n = int(np.prod(shape))
             P[k], start = flat[start:start + n], start + n
         J: Any = 0.0
         for x, y in zip(self.xs, self.ys):
@@ -82,11 +84,11 @@ class ScalarMLP:
         return J
 
     def grads(self) -> Params:
-        flat = np.array(self.grad(self.flat), dtype=np.float64)
+        flat = self.grad(self.flat)
         out, start = {}, 0
-        for k in self.names:
-            n = int(np.prod(self.shapes[k]))
-            out[k], start = flat[start:start + n].reshape(self.shapes[k]), start + n
+        for k, shape in self.shapes.items():
+            n = int(np.prod(shape))
+            out[k], start = flat[start:start + n].reshape(shape), start + n
         return out
 
     def step(self) -> None:

@@ -213,7 +213,7 @@ def time_one(key: str, impl: str, quick: bool, min_iters: int, min_time: float) 
     rss_setup = peak_rss_mb()
     start = time.perf_counter()
     warm = 0
-    while warm < 2 or time.perf_counter() - start < min(0.25, min_time / 4):
+    while warm < 1 or time.perf_counter() - start < min(0.25, min_time / 4):
         runner.step()
         warm += 1
     times: list[float] = []
@@ -457,7 +457,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--memory", metavar="KEY", help=argparse.SUPPRESS)
     opts = p.parse_args(argv)
     if opts.rounds is None:
-        opts.rounds = 1 if opts.quick else 3
+        opts.rounds = 1 if opts.quick else 2
     if opts.min_time is None:
         opts.min_time = 0.0 if opts.quick else 1.5
     if opts.quick and opts.memory_iters == 2500:
