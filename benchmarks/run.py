@@ -161,7 +161,7 @@ def machine() -> dict[str, Any]:
         "usable cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "blas": ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}),"
+        "numpy BLAS (threadpoolctl)": ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}),"
                           f" {i.get('num_threads')} threads" for i in info)
         or "unknown (pip install threadpoolctl)",
         "load average": load_average(),
@@ -445,6 +445,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--min-time", type=float, default=None, help="timed seconds per workload")
     p.add_argument("--memory-iters", type=int, default=2500,
                    help="engine iterations of C for the memory target (0: skip)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS/OpenMP threads for every implementation (default: numpy's own)")
     p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
                    help="before each timing process, wait up to SECONDS for other processes "
                         "to leave the cores idle (a shared machine)")
@@ -492,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     if "numpy" not in impls:
         impls.insert(0, "numpy")
     t0 = time.perf_counter()
+    if opts.threads:  # inherited by the timing processes before they import numpy or torch
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(opts.threads)
     facts = machine()
     flags = ["--quick"] if q else []
     per_round = ["--min-iters", str(-(-opts.min_iters // opts.rounds)),
@@ -521,6 +526,10 @@ def main(argv: list[str] | None = None) -> int:
     if opts.memory_iters and "C" in keys:
         memory = spawn(["--memory", "C", *flags, "--memory-iters", str(opts.memory_iters)])
     facts["load average"] = f"{facts['load average']} at the start, {load_average()} at the end"
+    used = sorted({r["threads"] for r in runs.values() if "threads" in r})
+    facts["threads in the timing processes"] = (
+        ", ".join(map(str, used)) + " (BLAS, and torch.set_num_threads likewise)"
+        + (f", set by --threads {opts.threads}" if opts.threads else ", numpy's default"))
     opts.waited = waited
     text, ok = report(opts, facts, checks, runs, memory, impls, keys, time.perf_counter() - t0)
     print(text)
