@@ -161,8 +161,9 @@ def machine() -> dict[str, Any]:
         "usable cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "numpy BLAS (threadpoolctl)": ", ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}),"
-                          f" {i.get('num_threads')} threads" for i in info)
+        "numpy BLAS (threadpoolctl)": ", ".join(
+            f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}), "
+            f"{i.get('num_threads')} threads" for i in info)
         or "unknown (pip install threadpoolctl)",
         "load average": load_average(),
     }
