@@ -415,8 +415,13 @@ def write_doc(path: Path, text: str) -> None:
     path.write_text(f"{head}{BEGIN}\n{text}{END}{tail}")
 
 
-def profile(key: str, quick: bool, impl: str, iters: int, top: int) -> None:
-    """cProfile of ``iters`` training iterations, sorted by own time."""
+def profile(key: str, quick: bool, impl: str, iters: int, top: int) -> str:
+    """Markdown: where one training iteration's time goes, by cProfile, per iteration.
+
+    cProfile does not see numpy ufunc calls, so a function's own time includes the numpy work
+    it does (a VJP's own time is its arithmetic); the profiler's overhead inflates functions
+    that make many small Python calls.
+    """
     import cProfile
     import pstats
 
@@ -425,14 +430,43 @@ def profile(key: str, quick: bool, impl: str, iters: int, top: int) -> None:
     runner = make_runner(impl, w, copy_params(make_params(w)), X, Y)
     for _ in range(3):
         runner.step()
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        runner.step()
+    plain = (time.perf_counter() - t0) / iters * 1e6
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(iters):
         runner.step()
     prof.disable()
-    print(f"cProfile: {iters} iterations of {impl} on {describe(w)}, by own time "
-          "(cProfile's own overhead inflates per-call Python costs)")
-    pstats.Stats(prof, stream=sys.stdout).sort_stats("tottime").print_stats(top)
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    total = sum(tt for _, _, tt, _, _ in stats.values()) / iters * 1e6
+    rows = sorted(stats.items(), key=lambda kv: -kv[1][2])[:top]
+    root = str(ROOT) + os.sep
+    lines = [f"{LABELS[impl]} on {describe(w)}: {plain:.1f} µs per iteration without the "
+             f"profiler, {total:.1f} µs under cProfile ({iters} iterations).", "",
+             "| function | calls per iteration | own µs per iteration | with callees µs |",
+             "|---|---:|---:|---:|"]
+    for (file, line, name), (_, calls, own, cum, _) in rows:
+        where = f"{file.replace(root, '')}:{line} {name}" if line else name
+        if name == "<lambda>" and file.endswith("ops.py"):
+            where += f" ({_ops_lambda(line)})"
+        lines.append(f"| `{where}` | {calls / iters:g} | {own / iters * 1e6:.1f} | "
+                     f"{cum / iters * 1e6:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _ops_lambda(line: int) -> str:
+    """Which op's forward or VJP the lambda on ``line`` of ops.py is."""
+    from tinygrad_course.ops import OPS
+
+    for op in OPS:
+        roles = [("forward", op.forward), *((f"vjp {i}", v) for i, v in enumerate(op.vjps))]
+        for role, fn in roles:
+            code = getattr(fn, "__code__", None)
+            if code is not None and code.co_name == "<lambda>" and code.co_firstlineno == line:
+                return f"{op.name} {role}"
+    return "?"
 
 
 # ---- the command ------------------------------------------------------------------------------
@@ -454,7 +488,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--write-doc", type=Path, help="write the report into this markdown file")
     p.add_argument("--json", type=Path, help="also save the raw results here")
     p.add_argument("--profile", metavar="KEY", help="profile one workload instead of timing")
-    p.add_argument("--profile-impl", default="engine")
+    p.add_argument("--profile-impl", default="engine", help="implementation to profile")
+    p.add_argument("--profile-iters", type=int, default=200, help="iterations to profile")
     p.add_argument("--worker", nargs=2, metavar=("KEY", "IMPL"), help=argparse.SUPPRESS)
     p.add_argument("--check", metavar="KEY", help=argparse.SUPPRESS)
     p.add_argument("--memory", metavar="KEY", help=argparse.SUPPRESS)
@@ -484,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(memory_run(opts.memory, q, opts.memory_iters, opts.memory_iters // 5)))
         return 0
     if opts.profile:
-        profile(opts.profile, q, opts.profile_impl, 20 if q else 200, 25)
+        print(profile(opts.profile, q, opts.profile_impl, opts.profile_iters, 20), end="")
         return 0
 
     keys = [k for k in opts.only.split(",") if k]
