@@ -256,7 +256,8 @@ def _subnormal_of(dtype: np.dtype) -> float:
 def _bce(a: np.ndarray, y: Any) -> np.ndarray:
     lo = _subnormal_of(a.dtype)
     m = a.shape[-1] if a.ndim else 1
-    return -(y * np.log(np.maximum(a, lo)) + (1 - y) * np.log(np.maximum(1 - a, lo))).sum() / m
+    losses = y * np.log(np.maximum(a, lo)) + (1 - y) * np.log(np.maximum(1 - a, lo))
+    return -np.add.reduce(losses, axis=None) / m  # np.add.reduce: .sum() minus its wrapper
 
 
 def _bce_logits(z: np.ndarray, y: Any) -> np.ndarray:
