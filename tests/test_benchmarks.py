@@ -10,10 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import run
-from benchmarks.workloads import WORKLOADS, copy_params, make_data, make_params, workload
-
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # plain `pytest` puts tests/, not the repository, on the path
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import run  # noqa: E402
+from benchmarks.workloads import (  # noqa: E402
+    WORKLOADS,
+    copy_params,
+    make_data,
+    make_params,
+    workload,
+)
 
 
 def test_quick_run_checks_gradients_times_and_writes_the_report(tmp_path):
@@ -63,3 +71,10 @@ def test_relative_difference_is_the_course_measure():
     assert run.relative_difference(a, b) == pytest.approx(1e-6 / 10, rel=1e-6)
     assert run.relative_difference(np.zeros(2), np.zeros(2)) == 0.0
     assert run.relative_difference(np.zeros(2), np.zeros(3)) == float("inf")
+
+
+def test_profile_is_a_markdown_table_naming_the_ops():
+    text = run.profile("D", True, "engine", iters=5, top=40)
+    assert text.startswith("engine (nn step) on D flower 2-4-1 tanh/sigmoid, m=40: ")
+    assert "| function | calls per iteration | own µs per iteration | with callees µs |" in text
+    assert "(binary_cross_entropy vjp 0)" in text and "_backprop" in text
