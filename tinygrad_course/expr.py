@@ -164,8 +164,8 @@ def _check(tree: ast.expr) -> None:
 
 def _refused(node: ast.AST) -> ExprError:
     what = _FORBIDDEN.get(type(node), type(node).__name__)
-    return ExprError(f"{what} not allowed{_at(node)}: only numbers, names, + - * / ** @ and "
-                     + ", ".join(FUNCTIONS) + " are")
+    return ExprError(f"{what} not allowed{_at(node)}: expressions may use only numbers, names, "
+                     "+ - * / ** @, parentheses and the functions " + ", ".join(FUNCTIONS))
 
 
 def _check_call(node: ast.Call) -> ast.expr:
