@@ -503,7 +503,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--memory", metavar="KEY", help=argparse.SUPPRESS)
     opts = p.parse_args(argv)
     if opts.rounds is None:
-        opts.rounds = 1 if opts.quick else 2
+        opts.rounds = 1 if opts.quick else 4
     if opts.min_time is None:
         opts.min_time = 0.0 if opts.quick else 1.5
     if opts.quick and opts.memory_iters == 2500:
