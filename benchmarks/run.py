@@ -497,7 +497,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="also save the raw results here")
     p.add_argument("--profile", metavar="KEY", help="profile one workload instead of timing")
     p.add_argument("--profile-impl", default="engine", help="implementation to profile")
-    p.add_argument("--profile-iters", type=int, default=200, help="iterations to profile")
+    p.add_argument("--profile-iters", type=int, default=500, help="iterations to profile")
+    p.add_argument("--profiles", default=None, metavar="KEYS",
+                   help="workloads whose engine profile ends the report (default A,D; none "
+                        "with --quick)")
+    p.add_argument("--as-json", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--worker", nargs=2, metavar=("KEY", "IMPL"), help=argparse.SUPPRESS)
     p.add_argument("--check", metavar="KEY", help=argparse.SUPPRESS)
     p.add_argument("--memory", metavar="KEY", help=argparse.SUPPRESS)
@@ -506,6 +510,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         opts.rounds = 1 if opts.quick else 4
     if opts.min_time is None:
         opts.min_time = 0.0 if opts.quick else 1.5
+    if opts.profiles is None:
+        opts.profiles = "" if opts.quick else "A,D"
     if opts.quick and opts.memory_iters == 2500:
         opts.memory_iters = 50
     opts.command = "python -m benchmarks.run" + "".join(
@@ -527,7 +533,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(memory_run(opts.memory, q, opts.memory_iters, opts.memory_iters // 5)))
         return 0
     if opts.profile:
-        print(profile(opts.profile, q, opts.profile_impl, opts.profile_iters, 20), end="")
+        text = profile(opts.profile, q, opts.profile_impl, opts.profile_iters, 20)
+        print(json.dumps({"profile": text}) if opts.as_json else text, end="\n" if opts.as_json
+              else "")
         return 0
 
     keys = [k for k in opts.only.split(",") if k]
@@ -577,6 +585,11 @@ def main(argv: list[str] | None = None) -> int:
     memory = None
     if opts.memory_iters and "C" in keys:
         memory = spawn(["--memory", "C", *flags, "--memory-iters", str(opts.memory_iters)])
+    profiles = []
+    for key in [k for k in opts.profiles.split(",") if k in keys]:
+        waited += wait_until_quiet(opts.wait_quiet) if opts.wait_quiet else 0.0
+        out = spawn(["--profile", key, "--as-json", *flags])
+        profiles.append(out.get("profile") or f"profile of {key}: {out.get('error')}\n")
     facts["load average"] = f"{facts['load average']} at the start, {load_average()} at the end"
     used = sorted({r["threads"] for r in runs.values() if "threads" in r})
     facts["threads in the timing processes"] = (
@@ -584,6 +597,11 @@ def main(argv: list[str] | None = None) -> int:
         + (f", set by --threads {opts.threads}" if opts.threads else ", numpy's default"))
     opts.waited, opts.retried = waited, retried
     text, ok = report(opts, facts, checks, runs, memory, impls, keys, time.perf_counter() - t0)
+    for key, prof in zip([k for k in opts.profiles.split(",") if k in keys], profiles):
+        text += (f"\nWhere the engine's iteration goes on {key} "
+                 f"(`python -m benchmarks.run --profile {key}`, cProfile; numpy's ufuncs are "
+                 "invisible to it, so a function's own time includes the array work it does):\n\n"
+                 + prof)
     print(text)
     if opts.write_doc:
         write_doc(opts.write_doc, text)

@@ -30,7 +30,7 @@ def test_quick_run_checks_gradients_times_and_writes_the_report(tmp_path):
     raw = tmp_path / "raw.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--only", "D,G2",
-         "--impl", "numpy,engine,oracles", "--memory-iters", "0",
+         "--impl", "numpy,engine,oracles", "--memory-iters", "0", "--profiles", "D",
          "--write-doc", str(doc), "--json", str(raw)],
         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -38,6 +38,7 @@ def test_quick_run_checks_gradients_times_and_writes_the_report(tmp_path):
     assert text.startswith("# Performance\n\nbefore\n") and text.endswith(f"{run.END}\nafter\n")
     assert "old table" not in text and proc.stdout.strip() in text
     assert "| D flower 2-4-1 tanh/sigmoid, m=40 |" in text
+    assert "Where the engine's iteration goes on D" in text and "| function |" in text
     results = json.loads(raw.read_text())
     for key in ("D", "G2"):
         for impl, diff in results["checks"][key].items():
