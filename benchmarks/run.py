@@ -220,15 +220,27 @@ def time_one(key: str, impl: str, quick: bool, min_iters: int, min_time: float) 
         warm += 1
     times: list[float] = []
     total = 0.0
+    faults = minor_faults()
     while len(times) < min_iters or total < min_time:
         t0 = time.perf_counter()
         runner.step()
         dt = time.perf_counter() - t0
         times.append(dt)
         total += dt
+    faults = (minor_faults() - faults) / len(times)
     return {"key": key, "impl": impl, "times": times, "rounds": [statistics.median(times)],
-            "warmup": warm, "threads": threads,
+            "warmup": warm, "threads": threads, "faults": [faults],
             "rss_setup": rss_setup, "rss_peak": peak_rss_mb(), "data": source}
+
+
+def minor_faults() -> int:
+    """Page faults served without I/O so far: each is a fresh page the allocator got from the
+    kernel (glibc returns big freed blocks to the kernel, and getting them back costs)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def memory_run(key: str, quick: bool, iters: int, first: int) -> dict[str, Any]:
@@ -362,8 +374,8 @@ def report(opts: argparse.Namespace, facts: dict[str, Any], checks: dict[str, An
         cells.append(f"{100 * max(others):.0f}%" if others else "–")
         lines.append(f"| {titles[k]} | " + " | ".join(cells) + " |")
 
-    lines += ["", "Peak RSS of the timing process in MB (after setup → at the end).", "",
-              head, rule]
+    lines += ["", "Peak RSS of the timing process in MB (after setup → at the end), and minor "
+              "page faults per timed iteration (fresh pages from the kernel).", "", head, rule]
     for k in keys:
         cells = []
         for i in impls:
@@ -371,7 +383,10 @@ def report(opts: argparse.Namespace, facts: dict[str, Any], checks: dict[str, An
             if r is None or "error" in r or r["rss_peak"] is None:
                 cells.append("–")
             else:
-                cells.append(f"{r['rss_setup']:.0f} → {r['rss_peak']:.0f}")
+                faults = statistics.median(r["faults"])
+                cells.append(f"{r['rss_setup']:.0f} → {r['rss_peak']:.0f}; "
+                             f"{faults:.0f} faults" if faults >= 1 else
+                             f"{r['rss_setup']:.0f} → {r['rss_peak']:.0f}")
         lines.append(f"| {titles[k]} | " + " | ".join(cells) + " |")
 
     targets: list[tuple[str, str, bool | None]] = []
@@ -577,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
                     old = runs[key, impl]
                     old["times"] += r["times"]
                     old["rounds"] += r["rounds"]
+                    old["faults"] += r["faults"]
                     for field in ("rss_setup", "rss_peak", "others"):
                         old[field] = max(old.get(field) or 0, r.get(field) or 0)
         done = [f"{i} {statistics.median(runs[key, i]['times']) * 1e3:.3f} ms"
