@@ -139,6 +139,18 @@ def current_rss_mb() -> float | None:
         return None
 
 
+def cache_size() -> str:
+    """The largest CPU cache, shared by the cores (Linux sysfs), e.g. "L3 32768K"."""
+    best = ""
+    for level in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            number, size = ((level / f).read_text().strip() for f in ("level", "size"))
+        except OSError:
+            continue
+        best = f"L{number} {size}"
+    return best or "unknown"
+
+
 def load_average() -> str:
     """The 1-minute load average: other processes on the cores skew every timing."""
     return f"{os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else "unknown"
@@ -159,6 +171,7 @@ def machine() -> dict[str, Any]:
     facts: dict[str, Any] = {
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
+        "last-level cache": cache_size(),
         "usable cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "python": platform.python_version(),
         "numpy": np.__version__,
