@@ -529,7 +529,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--profile-impl", default="engine", help="implementation to profile")
     p.add_argument("--profile-iters", type=int, default=500, help="iterations to profile")
     p.add_argument("--profiles", default=None, metavar="KEYS",
-                   help="workloads whose engine profile ends the report (default A,D; none "
+                   help="workloads whose engine profile ends the report (default A,B,D; none "
                         "with --quick)")
     p.add_argument("--as-json", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--worker", nargs=2, metavar=("KEY", "IMPL"), help=argparse.SUPPRESS)
@@ -541,7 +541,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if opts.min_time is None:
         opts.min_time = 0.0 if opts.quick else 1.5
     if opts.profiles is None:
-        opts.profiles = "" if opts.quick else "A,D"
+        opts.profiles = "" if opts.quick else "A,B,D"
     if opts.quick and opts.memory_iters == 2500:
         opts.memory_iters = 50
     opts.command = "python -m benchmarks.run" + "".join(
