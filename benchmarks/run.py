@@ -44,7 +44,8 @@ DEFAULT_IMPLS = "numpy,engine,torch,autograd,oracles"
 GRAD_TOL = 1e-10
 BEGIN, END = "<!-- benchmark:begin -->", "<!-- benchmark:end -->"
 
-# (workload, engine / hand-written at most) and the workloads where the engine must beat the peers
+# the targets: engine / hand-written at most this, per workload; the workloads where
+# the engine must beat PyTorch and HIPS autograd; the chain's time limit
 RATIO_TARGETS = {"A": 1.10, "B": 1.05, "C": 1.05, "D": 2.5, "E": 1.05, "F": 2.0}
 FASTER_THAN_PEERS = ("A", "B", "C", "D", "F")
 CHAIN_LIMIT_MS = 1000.0
