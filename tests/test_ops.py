@@ -269,3 +269,10 @@ def test_shape_errors_name_the_op_the_shapes_and_the_tensors(make, message):
 def test_type_errors_name_the_op():
     with pytest.raises(TypeError, match=r"^add: x \(3,\) \+ 'abc'"):
         named((3,), "x") + "abc"
+
+
+def test_sum_to_shape_refuses_a_gradient_it_cannot_reduce():
+    with pytest.raises(ValueError, match=r"cannot reduce a gradient of shape \(2, 3\) to shape"):
+        tc.sum_to_shape(np.ones((2, 3)), (3, 2))
+    summed = tc.sum_to_shape(np.ones((4, 2, 3)), (2, 1))
+    np.testing.assert_array_equal(summed, np.full((2, 1), 12.0))
