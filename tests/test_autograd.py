@@ -223,3 +223,13 @@ def test_loss_gradient_of_the_larger_label_operand(loss):
     loss(a, y).backward()
     assert a.grad.shape == (1, 1) and y.grad.shape == (1, 2)
     tc.assert_gradcheck(loss, [a.data, y.data])
+
+
+def test_the_function_forms_in_autograd_match_the_methods():
+    from tinygrad_course import autograd
+
+    a, b, c, u, v, J = j_graph()
+    autograd.backward(J, retain_graph=True)
+    assert (a.grad, b.grad, c.grad) == (3, 6, 9)
+    assert autograd.grad(J, b).item() == 6.0
+    assert b.grad == 6  # grad() leaves .grad alone

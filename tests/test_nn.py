@@ -552,3 +552,14 @@ def test_plots_without_matplotlib_say_which_extra_to_install(tmp_path, monkeypat
     assert not matplotlib_available()
     with pytest.raises(ImportError, match=r"tinygrad_course\[plot\]"):
         save_cost_curve([1.0, 0.5], tmp_path / "cost.png")
+
+
+def test_nn_losses_are_the_engines_cost_nodes():
+    from tinygrad_course.nn import losses
+
+    A = tc.Tensor([[0.2, 0.9]], requires_grad=True)
+    Y = np.array([[0.0, 1.0]])
+    assert losses.binary_cross_entropy(A, Y).op is tc.ops.BCE
+    assert losses.binary_cross_entropy_with_logits(A, Y).op is tc.ops.BCE_LOGITS
+    assert np.isclose(losses.binary_cross_entropy(A, Y).item(),
+                      -(np.log(0.8) + np.log(0.9)) / 2, rtol=1e-14)
