@@ -488,22 +488,23 @@ def profile(key: str, quick: bool, impl: str, iters: int, top: int) -> str:
              "|---|---:|---:|---:|"]
     for (file, line, name), (_, calls, own, cum, _) in rows:
         where = f"{file.replace(root, '')}:{line} {name}" if line else name
-        if name == "<lambda>" and file.endswith("ops.py"):
-            where += f" ({_ops_lambda(line)})"
+        if name == "<lambda>" and f"{os.sep}ops{os.sep}" in file:
+            where += f" ({_ops_lambda(file, line)})"
         lines.append(f"| `{where}` | {calls / iters:g} | {own / iters * 1e6:.1f} | "
                      f"{cum / iters * 1e6:.1f} |")
     return "\n".join(lines) + "\n"
 
 
-def _ops_lambda(line: int) -> str:
-    """Which op's forward or VJP the lambda on ``line`` of ops.py is."""
+def _ops_lambda(file: str, line: int) -> str:
+    """Which op's forward or VJP the lambda on ``line`` of the op table's ``file`` is."""
     from tinygrad_course.ops import OPS
 
     for op in OPS:
         roles = [("forward", op.forward), *((f"vjp {i}", v) for i, v in enumerate(op.vjps))]
         for role, fn in roles:
             code = getattr(fn, "__code__", None)
-            if code is not None and code.co_name == "<lambda>" and code.co_firstlineno == line:
+            if (code is not None and code.co_name == "<lambda>" and code.co_firstlineno == line
+                    and code.co_filename == file):
                 return f"{op.name} {role}"
     return "?"
 

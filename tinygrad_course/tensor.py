@@ -124,7 +124,7 @@ class Tensor:
 
     __hash__ = object.__hash__  # node identity is object identity
 
-    # ---- operators: one line each, the maths is in ops.py -------------------------------
+    # ---- operators: one line each, the maths is in ops/ --------------------------------
     def __add__(self, other: ArrayLike) -> Tensor:
         return ops.add(self, other)
 

@@ -1,0 +1,82 @@
+"""The op table: every operation declared once, its forward beside its vector-Jacobian products.
+
+Each op is one ``Op(...)`` entry (see :class:`core.Op`) in the module of its family:
+
+  * :mod:`.elementwise`: + − * / ** and the activations (σ, tanh, ReLU, ...),
+  * :mod:`.reductions`: Σ and mean,
+  * :mod:`.shape`: transpose, reshape, broadcast_to,
+  * :mod:`.linalg`: matmul,
+  * :mod:`.losses`: the course's cross-entropy cost.
+
+:mod:`.core` holds what they share: the ``Op`` class that records nodes, the shape rules that
+word errors, and :func:`~core.sum_to_shape`, the one place broadcasting is undone. ``OPS`` is
+the whole table, which the tests loop over so a new op cannot go untested.
+"""
+
+from __future__ import annotations
+
+from . import elementwise, linalg, losses, reductions, shape
+from .core import (
+    Op,
+    broadcast_axes,
+    broadcast_rule,
+    describe,
+    matmul_rule,
+    mode,
+    reduce_rule,
+    reshape_rule,
+    sum_to_shape,
+)
+from .elementwise import (
+    ADD,
+    CLIP,
+    DIV,
+    EXP,
+    LEAKY_RELU,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    RELU,
+    SIGMOID,
+    SUB,
+    TANH,
+    add,
+    clip,
+    div,
+    exp,
+    leaky_relu,
+    log,
+    mul,
+    neg,
+    power,
+    relu,
+    sigmoid,
+    sub,
+    tanh,
+)
+from .linalg import MATMUL, matmul
+from .losses import (
+    BCE,
+    BCE_LOGITS,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+)
+from .reductions import MEAN, SUM, mean
+from .reductions import sum as sum  # noqa: PLC0414  (shadows the builtin inside ops only)
+from .shape import BROADCAST_TO, RESHAPE, TRANSPOSE, broadcast_to, reshape, transpose
+
+OPS: tuple[Op, ...] = tuple(
+    v for m in (elementwise, reductions, shape, linalg, losses) for v in vars(m).values()
+    if isinstance(v, Op))
+
+__all__ = [
+    "OPS", "Op", "mode", "describe", "sum_to_shape", "broadcast_axes", "broadcast_rule",
+    "matmul_rule", "reduce_rule", "reshape_rule",
+    "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "SIGMOID", "TANH", "RELU",
+    "LEAKY_RELU", "CLIP", "MATMUL", "SUM", "MEAN", "TRANSPOSE", "RESHAPE", "BROADCAST_TO",
+    "BCE", "BCE_LOGITS",
+    "add", "sub", "mul", "div", "neg", "power", "exp", "log", "sigmoid", "tanh", "relu",
+    "leaky_relu", "clip", "matmul", "sum", "mean", "transpose", "reshape", "broadcast_to",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits",
+]

@@ -1,0 +1,198 @@
+"""What every op shares: the ``Op`` class that records a node, the shape rules that word errors,
+and :func:`sum_to_shape`, the one place broadcasting is undone.
+
+Each ``Op`` holds
+  * ``forward(*inputs, **params)`` on numpy arrays,
+  * one VJP per input, ``vjp(g, out, *inputs, **params)``: given g = dJ/d(out), return the
+    input's share dJ/d(input). ``out`` is the forward result, reused where cheaper (σ' = a(1−a)),
+  * ``derivs``: the local derivative d(out)/d(input) as a short formula, for pictures,
+  * ``rule``: the shape rule, which says why operands do not fit (used to word errors),
+  * ``label``: how the op is drawn.
+
+The VJPs use only operators and the table's own functions, so the same formula runs on
+plain arrays (the fast path of ``backward``) and on Tensors (``grad(create_graph=True)``,
+which records the backward pass to get second derivatives). ``backward`` applies
+:func:`sum_to_shape` to every gradient.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class _Mode(threading.local):
+    """What recording does right now, in this thread: switched by the context managers of
+    :mod:`tinygrad_course.autograd` (``no_grad``, ``enable_grad``, ``detect_anomaly``) and by a
+    backward pass, never for another thread (each thread starts recording, without anomaly
+    checks)."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+mode = _Mode()
+
+VJP = Callable[..., Any]
+
+
+class Op:
+    """One differentiable operation. Calling it applies it: on Tensors it records a node."""
+
+    __slots__ = ("name", "label", "forward", "vjps", "derivs", "rule")
+
+    def __init__(self, name: str, label: str, forward: Callable[..., Any],
+                 vjps: Sequence[VJP], derivs: Sequence[str],
+                 rule: Callable[..., tuple[int, ...]] | None = None) -> None:
+        self.name, self.label, self.forward = name, label, forward
+        self.vjps, self.derivs, self.rule = tuple(vjps), tuple(derivs), rule
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+    def __call__(self, *inputs: Any, **params: Any) -> Any:
+        saved = []
+        tensors = requires = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                tensors = True
+                requires = requires or x.requires_grad
+                saved.append(x.data)
+            else:
+                saved.append(x)
+        if not tensors:  # plain arrays in, plain arrays out: how VJPs run on the fast path
+            return self.forward(*saved, **params)
+        try:
+            data = self.forward(*saved, **params)
+        except (ValueError, IndexError) as err:
+            raise ValueError(self.explain(inputs, params, err)) from None
+        except TypeError as err:
+            raise TypeError(self.explain(inputs, params, err)) from None
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        out = Tensor.__new__(Tensor)
+        out.data, out.grad, out.name, out._retain = data, None, None, False
+        if requires and mode.grad_enabled:
+            out.requires_grad, out._op, out._inputs = True, self, inputs
+            out._saved, out._params = tuple(saved), params
+        else:
+            out.requires_grad, out._op, out._inputs, out._saved, out._params = (
+                False, None, (), None, {})
+        if mode.anomaly and data.dtype.kind in "fc" and not np.isfinite(data).all():
+            raise FloatingPointError(
+                f"detect_anomaly: {self.name} produced NaN or inf in the forward pass, from "
+                f"{self.operands(inputs, params)}")
+        return out
+
+    # ---- error messages ----------------------------------------------------------------
+    def operands(self, inputs: Sequence[Any], params: dict[str, Any]) -> str:
+        shown = [describe(x) for x in inputs]
+        if len(shown) == 2 and self.label in "+−*/@":
+            text = f"{shown[0]} {self.label} {shown[1]}"
+        else:
+            text = ", ".join(shown)
+        extra = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"{text}, {extra}" if extra else text
+
+    def explain(self, inputs: Sequence[Any], params: dict[str, Any], err: Exception) -> str:
+        reason = str(err)
+        if self.rule is not None:
+            try:
+                self.rule(*[np.shape(_data(x)) for x in inputs], **params)
+            except ValueError as why:
+                reason = str(why)
+        return f"{self.name}: {self.operands(inputs, params)}: {reason}"
+
+
+def describe(x: Any) -> str:
+    """How an operand is named in messages: ``W1 (4, 3)``, ``tensor (2,)``, ``3.0``."""
+    if isinstance(x, Tensor):
+        return f"{x.name or 'tensor'} {x.shape}"
+    if isinstance(x, np.ndarray):
+        return f"array {x.shape}"
+    return repr(x)
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+# ---- shape rules: they return the result's shape or raise ValueError saying why --------------
+def broadcast_rule(*shapes: tuple[int, ...], **_: Any) -> tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        a, b = shapes[0], shapes[-1]
+        for i in range(1, min(len(a), len(b)) + 1):
+            if a[-i] != b[-i] and 1 not in (a[-i], b[-i]):
+                raise ValueError(f"shapes {a} and {b} do not broadcast: axis {-i} has "
+                                 f"{a[-i]} and {b[-i]} (sizes must match or one be 1)") from None
+        raise
+
+
+def matmul_rule(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    if not (1 <= len(a) <= 2 and 1 <= len(b) <= 2):
+        raise ValueError(f"matmul takes 1-D and 2-D operands, got {len(a)}-D and {len(b)}-D")
+    if a[-1] != b[0]:
+        raise ValueError(f"inner dimensions {a[-1]} and {b[0]} differ")
+    return a[:-1] + b[1:]
+
+
+def reduce_rule(a: tuple[int, ...], axis: Any = None, keepdims: bool = False) -> tuple[int, ...]:
+    axes = _axes(axis, len(a))
+    return tuple(1 if i in axes else s for i, s in enumerate(a) if keepdims or i not in axes)
+
+
+def reshape_rule(a: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    return np.empty(a, dtype=np.int8).reshape(shape).shape  # numpy's message is clear here
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for ax in axes:
+        if not -ndim <= ax < max(ndim, 1):
+            raise ValueError(f"axis {ax} is out of range for a {ndim}-D tensor")
+    return tuple(ax % max(ndim, 1) for ax in axes)
+
+
+# ---- broadcasting, undone in one place --------------------------------------------------
+def broadcast_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``target`` along which a value of ``shape`` was broadcast (and so along
+    which its gradient is summed): for b^[l] (n, 1) in Z = W A + b of shape (n, m), (1,)."""
+    lead = len(target) - len(shape)
+    axes = list(range(lead))
+    for i, s in enumerate(shape):
+        if s == 1 and target[i + lead] != 1:
+            axes.append(i + lead)
+    return tuple(axes)
+
+
+def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a gradient down to ``shape``, undoing numpy broadcasting:
+    db^[l] = Σ_i dZ^[l](:, i), i.e. np.sum(dZ, axis=1, keepdims=True)."""
+    if g.shape == shape:
+        return g
+    lead = len(g.shape) - len(shape)
+    axes = broadcast_axes(shape, g.shape) if lead >= 0 else ()
+    if not axes:
+        summed = g
+    elif isinstance(g, Tensor):  # grad(create_graph=True): the sum is recorded
+        summed = g.sum(axis=axes, keepdims=True)
+    else:                        # np.add.reduce is ndarray.sum without its Python wrapper
+        summed = np.add.reduce(g, axis=axes, keepdims=True)
+    if lead < 0 or summed.shape[lead:] != shape:
+        raise ValueError(f"cannot reduce a gradient of shape {g.shape} to shape {shape}")
+    return summed.reshape(shape) if lead else summed
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    axes = _axes(axis, len(shape))
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
