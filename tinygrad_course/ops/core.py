@@ -41,6 +41,25 @@ mode = _Mode()
 VJP = Callable[..., Any]
 
 
+class PerInput(Sequence):
+    """The VJPs (or derivative labels) of an op with any number of inputs (concatenate, stack):
+    ``PerInput(lambda i: vjp_for_input_i)``, indexed like a tuple, as ``backward`` indexes
+    ``op.vjps[i]``. Results are cached per index."""
+
+    def __init__(self, make: Callable[[int], Any]) -> None:
+        self._make, self._cache = make, {}  # type: ignore[var-annotated]
+
+    def __getitem__(self, i: Any) -> Any:
+        if not isinstance(i, int):
+            raise TypeError("PerInput takes an integer index")
+        if i not in self._cache:
+            self._cache[i] = self._make(i)
+        return self._cache[i]
+
+    def __len__(self) -> int:
+        raise TypeError("an op with any number of inputs has no fixed number of VJPs")
+
+
 class Op:
     """One differentiable operation. Calling it applies it: on Tensors it records a node."""
 
@@ -50,7 +69,9 @@ class Op:
                  vjps: Sequence[VJP], derivs: Sequence[str],
                  rule: Callable[..., tuple[int, ...]] | None = None) -> None:
         self.name, self.label, self.forward = name, label, forward
-        self.vjps, self.derivs, self.rule = tuple(vjps), tuple(derivs), rule
+        self.vjps = vjps if isinstance(vjps, PerInput) else tuple(vjps)
+        self.derivs = derivs if isinstance(derivs, PerInput) else tuple(derivs)
+        self.rule = rule
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
