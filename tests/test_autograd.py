@@ -130,8 +130,11 @@ def test_grad_returns_tensors_and_leaves_dot_grad_alone():
     ga, gu = tc.grad(J, [a, u])
     assert (ga.item(), gu.item()) == (3.0, 3.0)
     assert a.grad is None and u.grad is None
-    unused = tc.Tensor(1.0, requires_grad=True)
-    assert tc.grad(3 * a, unused).item() == 0.0
+    unused = tc.Tensor(1.0, requires_grad=True, name="w")
+    assert tc.grad(3 * a, unused, allow_unused=True).item() == 0.0
+    with pytest.raises(RuntimeError, match=r"^grad: input 0 \(w \(\)\) is not used to compute "
+                       r"the outputs, so it has no gradient; pass allow_unused=True"):
+        tc.grad(3 * a, unused)
 
 
 @pytest.mark.parametrize("f, second", [

@@ -59,9 +59,10 @@ def test_repr_shows_name_shape_op_and_small_values():
     assert "data=" not in big and "shape=(10, 10)" in big
 
 
-def test_identity_is_node_identity():
+def test_hashing_is_node_identity_and_comparisons_are_elementwise():
     a, b = tc.Tensor(1.0), tc.Tensor(1.0)
-    assert a != b and len({a, b}) == 2
+    assert len({a, b}) == 2 and {a: 1, b: 2}[a] == 1  # equal values, two nodes
+    assert bool(a == b) and not bool(a != b)
     assert isinstance(a > 0.5, tc.Tensor) and bool(a > 0.5)
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .graph import needs_grad, topological_order
 from .ops import describe, mode, sum_to_shape
+from .ops.cast import ASTYPE
 from .tensor import Tensor
 
 
@@ -31,15 +32,17 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Any = None, create_graph: bool = False,
-         retain_graph: bool | None = None) -> Any:
+         retain_graph: bool | None = None, allow_unused: bool = False) -> Any:
     """d(outputs)/d(inputs) as Tensors, leaving every ``.grad`` untouched.
 
     With ``create_graph=True`` the backward pass is itself recorded, so the result can be
     differentiated again (second derivatives, Hessian-vector products). Returns one Tensor
-    for one input, a tuple for a sequence; an input the outputs do not depend on gets zeros.
+    for one input, a tuple for a sequence. Each gradient has its input's dtype. An input the
+    outputs do not depend on is an error (usually a sign of a mistake in the graph), unless
+    ``allow_unused=True``, which gives it zeros.
     """
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outs = _tensors(outputs, "outputs")
+    ins = _tensors(inputs, "inputs")
     if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
         grad_outputs = [grad_outputs] * len(outs) if len(outs) == 1 or grad_outputs is None \
             else grad_outputs
@@ -50,12 +53,33 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
                       else retain_graph, create_graph=create_graph, write_grads=False,
                       wanted={id(t) for t in ins})
     result = []
-    for t in ins:
+    for i, t in enumerate(ins):
         g = found.get(id(t))
         if g is None:
-            g = np.zeros_like(t.data)
-        result.append(g if isinstance(g, Tensor) else Tensor(g))
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} ({describe(t)}) is not used to compute the outputs, so "
+                    "it has no gradient; pass allow_unused=True to get zeros for it")
+            g = np.zeros_like(t._value)
+        if isinstance(g, Tensor):
+            g = g if g.dtype == t.dtype else ASTYPE(g, dtype=t.dtype)
+        else:
+            g = Tensor(g if g.dtype == t.dtype else g.astype(t.dtype))
+        result.append(g)
     return result[0] if isinstance(inputs, Tensor) else tuple(result)
+
+
+def _tensors(x: Any, what: str) -> list[Tensor]:
+    items = [x] if isinstance(x, Tensor) else x
+    try:
+        items = list(items)
+    except TypeError:
+        items = [items]
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: {what} must be Tensors (or a sequence of Tensors); "
+                            f"{what} {i} is {type(t).__name__} {t!r:.40}")
+    return items
 
 
 def _seed(root: Tensor, g: Any, who: str) -> Any:
@@ -112,14 +136,21 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
                     f"backward through {describe(node)} ({op.name}) a second time: its saved "
                     "values were released by the first backward; call backward(retain_graph="
                     "True) the first time to keep them")
-            out: Any = node if create_graph else node.data
+            out: Any = node if create_graph else node._value
             args = node._inputs if create_graph else node._saved
-            vjps, params = op.vjps, node._params
+            vjps, params, epoch = op.vjps, node._params, node._epoch
+            if node._changed > epoch:
+                _modified(node, node, op)
             for i, x in enumerate(node._inputs):
-                if isinstance(x, Tensor) and x.requires_grad:
+                if not isinstance(x, Tensor):
+                    continue
+                if x._changed > epoch:
+                    _modified(x, node, op)
+                if x.requires_grad:
                     gi = vjps[i](g, out, *args, **params)
-                    if gi.shape != x.data.shape:
-                        gi = sum_to_shape(gi, x.data.shape)
+                    shape = x._value.shape
+                    if gi.shape != shape:
+                        gi = sum_to_shape(gi, shape)
                     if anomaly:
                         _check_finite(gi, node, x)
                     prev = grads.get(x)
@@ -140,10 +171,18 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
     return found
 
 
+def _modified(x: Tensor, node: Tensor, op: Any) -> None:
+    raise RuntimeError(
+        f"backward: {describe(x)} was modified in place (version {x.version}) after "
+        f"{op.name} saved it to compute {describe(node)}; its gradient would use the new "
+        "values. Change values only after backward (or inside no_grad between iterations), "
+        "or compute with a copy")
+
+
 def _store(node: Tensor, g: Any) -> None:
     if isinstance(g, Tensor):
-        g = g.data
-    dtype = node.data.dtype
+        g = g._value
+    dtype = node._value.dtype
     if g.dtype is not dtype and g.dtype != dtype:  # `is`: the common case costs no comparison
         g = g.astype(dtype)
     elif not g.flags.writeable:  # e.g. a broadcast view from sum's VJP: give the user an array

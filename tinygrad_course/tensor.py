@@ -8,7 +8,7 @@ line that hands over to :mod:`tinygrad_course.ops`, where every op's forward and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 
 
+#: The clock that stamps in-place changes: ``_CLOCK[0]`` grows by one at every change to any
+#: Tensor's values, and every recorded node notes the reading when it was made. A backward pass
+#: that finds an input changed after its node was recorded raises instead of using new values.
+_CLOCK = [0]
+
+
 class Tensor:
     """A value in the computation graph: J = 3(a + bc) is five of them.
 
@@ -27,21 +33,20 @@ class Tensor:
     require a gradient.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name",
-                 "_op", "_inputs", "_saved", "_params", "_retain")
-    __array_ufunc__ = None  # numpy hands `array + tensor` back to Tensor.__radd__
+    __slots__ = ("_value", "grad", "requires_grad", "name", "_op", "_inputs", "_saved",
+                 "_params", "_retain", "_version", "_changed", "_epoch", "__weakref__")
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False,
                  name: str | None = None, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._value
         if dtype is not None:
             arr = np.asarray(data, dtype=dtype)
         elif isinstance(data, np.ndarray):
             arr = data
         else:
             arr = np.asarray(data)
-            if arr.dtype.kind in "biu":
+            if arr.dtype.kind in "biu" and not isinstance(data, np.generic):
                 arr = arr.astype(np.float64)
         if arr.dtype.kind not in "biufc":
             raise TypeError(f"Tensor{_named(name)}: cannot hold {arr.dtype} data; "
@@ -49,7 +54,7 @@ class Tensor:
         if requires_grad and arr.dtype.kind != "f":
             raise TypeError(f"Tensor{_named(name)}: requires_grad needs floating data, got "
                             f"{arr.dtype}; pass dtype=np.float64 (or float32)")
-        self.data: np.ndarray = arr
+        self._value: np.ndarray = arr
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
         self.name = name
@@ -58,6 +63,32 @@ class Tensor:
         self._saved: tuple[Any, ...] | None = None
         self._params: dict[str, Any] = {}
         self._retain = False
+        self._version = self._changed = self._epoch = 0
+
+    # ---- the values, and the version that counts changes to them ------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The values, an ndarray. Assigning to ``.data`` (``p.data -= lr * p.grad`` too)
+        counts as an in-place change: it bumps ``version``."""
+        return self._value
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._value = value if type(value) is np.ndarray else np.asarray(value)
+        self._bump()
+
+    @property
+    def version(self) -> int:
+        """How many times this tensor's values were changed in place (``.data = ...``,
+        ``-=`` and the other in-place operators, ``t[i] = ...``). A backward pass that needs a
+        value changed since its node was recorded raises (PyTorch's "modified by an inplace
+        operation" check)."""
+        return self._version
+
+    def _bump(self) -> None:
+        _CLOCK[0] += 1
+        self._version += 1
+        self._changed = _CLOCK[0]
 
     # ---- what the node is -------------------------------------------------------------
     @property
@@ -76,25 +107,31 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._value.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._value.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._value.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._value.dtype
 
-    def item(self) -> float:
-        return self.data.item()
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number (it leaves the graph)."""
+        return self._one("item()").item()
 
     def numpy(self) -> np.ndarray:
-        return self.data
+        """The values as an ndarray (the same one as ``.data``; it leaves the graph)."""
+        return self._value
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists, as ``ndarray.tolist`` (it leaves the graph)."""
+        return self._value.tolist()
 
     def retain_grad(self) -> Tensor:
         """Keep this non-leaf's gradient in ``.grad`` after backward (dJ/dv in the J example)."""
@@ -106,7 +143,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same value, cut from the graph: no gradient flows through it."""
-        return Tensor(self.data, name=self.name)
+        return Tensor(self._value, name=self.name)
 
     def __repr__(self) -> str:
         parts = [f"name={self.name!r}"] if self.name else []
@@ -116,13 +153,122 @@ class Tensor:
         if self.requires_grad:
             parts.append("requires_grad=True")
         if self.size <= 6:
-            parts.append("data=" + np.array2string(self.data, precision=4, separator=", "))
+            parts.append("data=" + np.array2string(self._value, precision=4, separator=", "))
         return "Tensor(" + ", ".join(parts) + ")"
 
-    def __bool__(self) -> bool:
-        return bool(self.data)
+    # ---- Python's protocols, as numpy has them ------------------------------------------
+    def _one(self, what: str) -> np.ndarray:
+        if self._value.size != 1:
+            raise TypeError(f"{what} of {_describe(self)}: only a one-element tensor converts "
+                            "to a Python number; index it first (t[0, 0]) or reduce it (t.sum())")
+        return self._value
 
-    __hash__ = object.__hash__  # node identity is object identity
+    def __float__(self) -> float:
+        return float(self._one("float()").reshape(()))
+
+    def __int__(self) -> int:
+        return int(self._one("int()").reshape(()))
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)
+        return format(self._one(f"format(..., {spec!r})").reshape(()).item(), spec)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)  # numpy's rule: ambiguous for more than one element
+
+    def __len__(self) -> int:
+        if self._value.ndim == 0:
+            raise TypeError(f"len() of {_describe(self)}: a 0-d tensor has no length")
+        return len(self._value)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows along the first axis, each recorded as indexing (``t[0]``, ``t[1]``, ...)."""
+        if self._value.ndim == 0:
+            raise TypeError(f"iteration over {_describe(self)}: a 0-d tensor is not iterable")
+        return (self[i] for i in range(len(self._value)))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """``np.asarray(t)``: the values as an ndarray. They leave the graph: numpy's own
+        functions on the result are not recorded."""
+        if copy:
+            return np.array(self._value, dtype=dtype, copy=True)
+        return self._value if dtype is None else self._value.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return numpy_api.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return numpy_api.array_function(func, args, kwargs)
+
+    # Comparisons are elementwise, as in numpy: a boolean constant Tensor (no gradient).
+    # Hashing stays identity, so tensors still key dicts and sets (see docs/autodiff.md).
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _compare(np.not_equal, self, other)
+
+    def __gt__(self, other: ArrayLike) -> Tensor:
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other: ArrayLike) -> Tensor:
+        return _compare(np.greater_equal, self, other)
+
+    def __lt__(self, other: ArrayLike) -> Tensor:
+        return _compare(np.less, self, other)
+
+    def __le__(self, other: ArrayLike) -> Tensor:
+        return _compare(np.less_equal, self, other)
+
+    # ---- in place: only outside the graph ---------------------------------------------------
+    def _inplace(self, what: str, other: Any = None) -> None:
+        """Refuse an in-place change that would make the graph silently wrong."""
+        if not ops.mode.grad_enabled:
+            return
+        if self.requires_grad and self._op is None:
+            raise RuntimeError(
+                f"{what} on {_describe(self)}, a leaf that requires grad, while recording: "
+                "update parameters inside `with tc.no_grad():` (as the models' step does)")
+        if self._op is not None:
+            raise RuntimeError(
+                f"{what} on {_describe(self)}, which is part of a graph (made by "
+                f"{self._op.name}): backward needs its values; write a new tensor instead, "
+                f"e.g. {self.name or 't'} = {self.name or 't'} + ...")
+        if isinstance(other, Tensor) and other.requires_grad:
+            raise RuntimeError(
+                f"{what} on {_describe(self)} with {_describe(other)}, which requires grad: an "
+                "in-place result is not recorded; write a new tensor instead (t = t + ...)")
+
+    def _iop(self, ufunc: Any, other: Any, symbol: str) -> Tensor:
+        self._inplace(f"{symbol}=", other)
+        ufunc(self._value, other._value if isinstance(other, Tensor) else other,
+              out=self._value)
+        self._bump()
+        return self
+
+    def __iadd__(self, other: ArrayLike) -> Tensor:
+        return self._iop(np.add, other, "+")
+
+    def __isub__(self, other: ArrayLike) -> Tensor:
+        return self._iop(np.subtract, other, "-")
+
+    def __imul__(self, other: ArrayLike) -> Tensor:
+        return self._iop(np.multiply, other, "*")
+
+    def __itruediv__(self, other: ArrayLike) -> Tensor:
+        return self._iop(np.true_divide, other, "/")
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._inplace(f"{self.name or 't'}[...] = ...", value)
+        self._value[ops.core.plain_index(index)] = (
+            value._value if isinstance(value, Tensor) else value)
+        self._bump()
 
     # ---- operators: one line each, the maths is in ops/ --------------------------------
     def __add__(self, other: ArrayLike) -> Tensor:
@@ -160,19 +306,6 @@ class Tensor:
 
     def __neg__(self) -> Tensor:
         return ops.neg(self)
-
-    # comparisons give constant masks (no gradient); == stays identity so tensors can key dicts
-    def __gt__(self, other: ArrayLike) -> Tensor:
-        return Tensor(self.data > _value(other))
-
-    def __ge__(self, other: ArrayLike) -> Tensor:
-        return Tensor(self.data >= _value(other))
-
-    def __lt__(self, other: ArrayLike) -> Tensor:
-        return Tensor(self.data < _value(other))
-
-    def __le__(self, other: ArrayLike) -> Tensor:
-        return Tensor(self.data <= _value(other))
 
     @property
     def T(self) -> Tensor:
@@ -220,11 +353,16 @@ def _named(name: str | None) -> str:
     return f" {name!r}" if name else ""
 
 
-def _value(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+def _describe(t: Tensor) -> str:
+    return f"{t.name or 'tensor'} {t.shape}"
+
+
+def _compare(ufunc: Any, a: Tensor, b: Any) -> Tensor:
+    return Tensor(np.asarray(ufunc(a._value, b._value if isinstance(b, Tensor) else b)))
 
 
 # The operators above need the op table and backward() needs autograd, and both need Tensor:
 # importing them last keeps the package's cycles in one visible place (a function-level
 # import would cost a microsecond on every backward()).
 from . import autograd, ops  # noqa: E402
+from .ops import numpy_api  # noqa: E402

@@ -6,7 +6,8 @@ Each op is one ``Op(...)`` entry (see :class:`core.Op`) in the module of its fam
   * :mod:`.reductions`: Σ and mean,
   * :mod:`.shape`: transpose, reshape, broadcast_to,
   * :mod:`.linalg`: matmul,
-  * :mod:`.losses`: the course's cross-entropy cost.
+  * :mod:`.losses`: the course's cross-entropy cost,
+  * :mod:`.cast`: float dtype casts (so gradients keep their input's dtype).
 
 :mod:`.core` holds what they share: the ``Op`` class that records nodes, the shape rules that
 word errors, and :func:`~core.sum_to_shape`, the one place broadcasting is undone. ``OPS`` is
@@ -15,7 +16,8 @@ the whole table, which the tests loop over so a new op cannot go untested.
 
 from __future__ import annotations
 
-from . import elementwise, linalg, losses, reductions, shape
+from . import cast, elementwise, linalg, losses, reductions, shape
+from .cast import ASTYPE, astype
 from .core import (
     Op,
     broadcast_axes,
@@ -67,7 +69,7 @@ from .reductions import sum as sum  # noqa: PLC0414  (shadows the builtin inside
 from .shape import BROADCAST_TO, RESHAPE, TRANSPOSE, broadcast_to, reshape, transpose
 
 OPS: tuple[Op, ...] = tuple(
-    v for m in (elementwise, reductions, shape, linalg, losses) for v in vars(m).values()
+    v for m in (elementwise, reductions, shape, linalg, losses, cast) for v in vars(m).values()
     if isinstance(v, Op))
 
 __all__ = [
@@ -75,7 +77,7 @@ __all__ = [
     "matmul_rule", "reduce_rule", "reshape_rule",
     "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "SIGMOID", "TANH", "RELU",
     "LEAKY_RELU", "CLIP", "MATMUL", "SUM", "MEAN", "TRANSPOSE", "RESHAPE", "BROADCAST_TO",
-    "BCE", "BCE_LOGITS",
+    "BCE", "BCE_LOGITS", "ASTYPE", "astype",
     "add", "sub", "mul", "div", "neg", "power", "exp", "log", "sigmoid", "tanh", "relu",
     "leaky_relu", "clip", "matmul", "sum", "mean", "transpose", "reshape", "broadcast_to",
     "binary_cross_entropy", "binary_cross_entropy_with_logits",

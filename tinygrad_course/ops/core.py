@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import _CLOCK, Tensor
 
 
 class _Mode(threading.local):
@@ -83,7 +83,7 @@ class Op:
             if isinstance(x, Tensor):
                 tensors = True
                 requires = requires or x.requires_grad
-                saved.append(x.data)
+                saved.append(x._value)
             else:
                 saved.append(x)
         if not tensors:  # plain arrays in, plain arrays out: how VJPs run on the fast path
@@ -97,7 +97,9 @@ class Op:
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = Tensor.__new__(Tensor)
-        out.data, out.grad, out.name, out._retain = data, None, None, False
+        out._value, out.grad, out.name, out._retain = data, None, None, False
+        out._version = out._changed = 0
+        out._epoch = _CLOCK[0]
         if requires and mode.grad_enabled:
             out.requires_grad, out._op, out._inputs = True, self, inputs
             out._saved, out._params = tuple(saved), params
@@ -140,7 +142,17 @@ def describe(x: Any) -> str:
 
 
 def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+    return x._value if isinstance(x, Tensor) else x
+
+
+def plain_index(index: Any) -> Any:
+    """An index with every Tensor in it replaced by its values (an index never gets a
+    gradient): ``t[idx]`` for an integer or boolean Tensor ``idx``, and ``t[:, idx]``."""
+    if isinstance(index, Tensor):
+        return index._value
+    if isinstance(index, tuple):
+        return tuple(i._value if isinstance(i, Tensor) else i for i in index)
+    return index
 
 
 # ---- shape rules: they return the result's shape or raise ValueError saying why --------------
