@@ -236,3 +236,20 @@ def test_the_function_forms_in_autograd_match_the_methods():
     assert (a.grad, b.grad, c.grad) == (3, 6, 9)
     assert autograd.grad(J, b).item() == 6.0
     assert b.grad == 6  # grad() leaves .grad alone
+
+
+def test_grad_of_something_that_is_not_a_tensor_is_a_clear_error():
+    x = tc.Tensor(2.0, requires_grad=True)
+    with pytest.raises(TypeError, match=r"^grad: outputs must be Tensors .* outputs 0 is float"):
+        tc.grad(1.0, x)   # the case: "'float' object is not iterable"
+    with pytest.raises(TypeError, match=r"^grad: inputs must be Tensors .* inputs 1 is ndarray"):
+        tc.grad(x * 2, [x, np.ones(2)])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_grad_keeps_the_inputs_dtype_through_float64_masks(create_graph):
+    # leaky_relu's VJP multiplies by a float64 mask; the gradient must still be float32
+    x = tc.Tensor(np.array([1.0, -2.0], dtype=np.float32), requires_grad=True)
+    g = tc.grad(tc.leaky_relu(x * np.float64(2.0)).sum(), x, create_graph=create_graph)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g.data, [2.0, 0.02], rtol=1e-6)

@@ -79,3 +79,53 @@ def test_exponent_must_be_a_number():
     v = tc.Tensor([1.0, 2.0], name="v")
     with pytest.raises(TypeError, match="pow: v \\(2,\\) .* the exponent must be a number"):
         v ** tc.Tensor(2.0)
+
+
+# ---- Python's protocols, as numpy has them ----------------------------------------------------
+def test_one_element_tensors_convert_and_format_like_numbers():
+    J = tc.Tensor([[0.693147]], requires_grad=True) * 1
+    assert float(J) == 0.693147 and int(tc.Tensor(3.7)) == 3
+    assert f"{J:.4f}" == "0.6931" and format(J, ".2e") == "6.93e-01"
+    assert f"cost {tc.Tensor(2.0):g}" == "cost 2" and J.item() == 0.693147
+    assert str(J) == f"{J}" == repr(J)  # no format spec: the repr
+
+
+@pytest.mark.parametrize("convert", [float, int, lambda t: format(t, ".3f"),
+                                     lambda t: t.item()])
+def test_converting_a_many_element_tensor_is_a_clear_error(convert):
+    with pytest.raises(TypeError, match=r"of A \(2, 3\): only a one-element tensor converts to a "
+                       r"Python number; index it first \(t\[0, 0\]\) or reduce it"):
+        convert(tc.Tensor(np.ones((2, 3)), name="A"))
+
+
+def test_len_tolist_and_bool_follow_numpy():
+    A = tc.Tensor(np.arange(6.0).reshape(2, 3))
+    assert len(A) == 2 and A.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert bool(tc.Tensor(1.0)) and not bool(tc.Tensor([0.0]))
+    with pytest.raises(ValueError, match="truth value of an array with more than one element"):
+        bool(A)
+    with pytest.raises(TypeError, match=r"len\(\) of tensor \(\): a 0-d tensor has no length"):
+        len(tc.Tensor(1.0))
+
+
+@pytest.mark.parametrize("compare, numpy_op", [
+    (lambda a, b: a == b, np.equal), (lambda a, b: a != b, np.not_equal),
+    (lambda a, b: a < b, np.less), (lambda a, b: a <= b, np.less_equal),
+    (lambda a, b: a > b, np.greater), (lambda a, b: a >= b, np.greater_equal)])
+def test_comparisons_are_elementwise_boolean_constants(compare, numpy_op):
+    a = tc.Tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    b = np.array([[1.0], [2.5]])
+    for left, right in [(a, b), (a, tc.Tensor(b)), (a, 2.0), (b, a), (2.0, a)]:
+        got = compare(left, right)
+        assert isinstance(got, tc.Tensor) and got.dtype == np.bool_
+        assert not got.requires_grad and got.is_leaf
+        expected = numpy_op(np.asarray(left), np.asarray(right))
+        np.testing.assert_array_equal(got.data, expected)
+
+
+def test_accuracy_written_as_numpy_code_is_right():
+    # the case: with == as identity this was 0.0
+    A = tc.Tensor([[0.9, 0.2, 0.7, 0.4]], requires_grad=True)
+    Y = np.array([[1, 0, 0, 0]])
+    assert float(np.mean((A > 0.5) == Y)) == 0.75
+    assert float(np.mean((A > 0.5) == tc.Tensor(Y))) == 0.75

@@ -319,6 +319,10 @@ class Tensor:
             shape = tuple(shape[0])
         return ops.reshape(self, shape=tuple(shape))
 
+    def astype(self, dtype: Any) -> Tensor:
+        """The values in another dtype (recorded between float dtypes; see ops.astype)."""
+        return ops.astype(self, dtype)
+
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.sum(self, axis=axis, keepdims=keepdims)
 
