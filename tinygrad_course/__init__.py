@@ -12,6 +12,7 @@ deeplearning.ai's "Neural Networks and Deep Learning".
 """
 
 from .autograd import backward, detect_anomaly, enable_grad, grad, no_grad
+from .custom import custom_op
 from .gradcheck import assert_gradcheck, gradcheck
 from .ops import (
     binary_cross_entropy,
@@ -38,7 +39,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "backward", "grad", "no_grad", "enable_grad", "detect_anomaly",
-    "gradcheck", "assert_gradcheck",
+    "gradcheck", "assert_gradcheck", "custom_op",
     "exp", "log", "sigmoid", "tanh", "relu", "leaky_relu", "clip", "matmul", "transpose",
     "reshape", "sum", "mean", "broadcast_to", "sum_to_shape",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "draw_graph", "save_svg",
