@@ -46,3 +46,32 @@ def test_worst_element_and_non_scalar_functions():
     assert worst_element(np.array([[1.0, 5.0]]), np.array([[1.0, 2.0]])) == ((0, 1), 5.0, 2.0)
     with pytest.raises(ValueError, match="one-element Tensor"):
         tc.gradcheck(lambda x: x * 2, [np.ones(2)])
+
+
+def softmax_sum(z):
+    e = tc.exp(z - 1.0)
+    return (e / e.sum(axis=0, keepdims=True)).sum()   # always 1: its gradient is exactly 0
+
+
+@pytest.mark.parametrize("f, inputs", [
+    (softmax_sum, {"z": np.array([[0.3, -1.2], [2.0, 0.1], [0.7, 0.7]])}),
+    (lambda z: (tc.exp(z) / tc.exp(z).sum()).sum() * 1e6, {"z": np.linspace(-2, 2, 7)}),
+    (lambda x: (x * x).sum(), {"x": np.array([1e-9, -3e-9])}),   # tiny gradients
+])
+def test_gradcheck_and_the_testing_helpers_share_one_rule_for_close_enough(f, inputs):
+    # the case: a correct softmax gave a 3.4e-4 relative difference, against finite
+    # differences that are pure rounding noise; one helper failed it and the other passed it
+    from tinygrad_course import testing
+    tc.assert_gradcheck(f, inputs)
+    testing.assert_gradients_match(f, inputs)
+
+
+def test_both_helpers_fail_the_same_wrong_gradient(monkeypatch):
+    from tinygrad_course import ops, testing
+    monkeypatch.setattr(ops.EXP, "vjps", (lambda g, out, a: g * out * 1.001,))
+    inputs = {"z": np.array([0.3, -1.2, 2.0])}
+    f = lambda z: tc.exp(z).sum()  # noqa: E731
+    with pytest.raises(AssertionError, match="relative difference"):
+        tc.assert_gradcheck(f, inputs)
+    with pytest.raises(AssertionError, match="relative difference"):
+        testing.assert_gradients_match(f, inputs)
