@@ -253,3 +253,47 @@ def test_grad_keeps_the_inputs_dtype_through_float64_masks(create_graph):
     g = tc.grad(tc.leaky_relu(x * np.float64(2.0)).sum(), x, create_graph=create_graph)
     assert g.dtype == np.float32
     np.testing.assert_allclose(g.data, [2.0, 0.02], rtol=1e-6)
+
+
+# ---- micrograd's test_engine.py cases (its expressions and values; its oracle is PyTorch) ------
+def test_micrograd_sanity_check():
+    x = tc.Tensor(-4.0, requires_grad=True)
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    assert y.item() == -20.0 and x.grad == 46.0  # PyTorch's values, float64
+
+
+def micrograd_more_ops(a, b):
+    c = a + b
+    d = a * b + b ** 3
+    c += c + 1           # on a tensor in a graph, += makes a new node (c = c + (c + 1))
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e ** 2
+    g = f / 2.0
+    g += 10.0 / f
+    return g
+
+
+def test_micrograd_more_ops():
+    a, b = tc.Tensor(-4.0, requires_grad=True), tc.Tensor(2.0, requires_grad=True)
+    g = micrograd_more_ops(a, b)
+    g.backward()
+    assert abs(g.item() - 24.70408163265306) < 1e-12    # PyTorch's values, as micrograd's
+    assert abs(a.grad - 138.83381924198252) < 1e-9      # README prints them
+    assert abs(b.grad - 645.5772594752186) < 1e-9
+    tc.assert_gradcheck(micrograd_more_ops, [np.array(-4.0), np.array(2.0)])
+
+
+@pytest.mark.parametrize("fn, derivative", [(tc.tanh, lambda x: 1 - np.tanh(x) ** 2),
+                                            (tc.exp, np.exp)])
+def test_micrograd_unary_functions(fn, derivative):
+    for x in (-1.0, 0.123, 2.0):
+        t = tc.Tensor(x, requires_grad=True)
+        fn(t).backward()
+        assert abs(t.grad - derivative(x)) < 1e-12

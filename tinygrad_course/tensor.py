@@ -243,6 +243,15 @@ class Tensor:
                 "in-place result is not recorded; write a new tensor instead (t = t + ...)")
 
     def _iop(self, ufunc: Any, other: Any, symbol: str) -> Tensor:
+        """``t += x``. Inside no_grad, and on constants, the values change in place (the
+        version is bumped). On a leaf that requires grad, while recording, it is an error (use
+        no_grad). On a tensor in a graph, or with an x that requires grad, while recording, it
+        is ``t = t + x``: a new recorded node, and the name is rebound (as in micrograd), since
+        backward still needs the old values."""
+        recording = ops.mode.grad_enabled
+        if recording and (self._op is not None or (isinstance(other, Tensor)
+                                                    and other.requires_grad)):
+            return _REBIND[symbol](self, other)  # type: ignore[no-any-return]
         self._inplace(f"{symbol}=", other)
         ufunc(self._value, other._value if isinstance(other, Tensor) else other,
               out=self._value)
@@ -355,6 +364,10 @@ class Tensor:
 
 def _named(name: str | None) -> str:
     return f" {name!r}" if name else ""
+
+
+_REBIND = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+           "/": lambda a, b: a / b}
 
 
 def _describe(t: Tensor) -> str:
