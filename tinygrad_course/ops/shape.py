@@ -8,9 +8,14 @@ import numpy as np
 
 from .core import Op, broadcast_rule, reshape_rule, sum_to_shape
 
+
+def _inverse_permutation(axes: Any, ndim: int) -> tuple[int, ...] | None:
+    # axes may be negative (x.transpose((-1, 0))): argsort needs them in 0..ndim-1
+    return None if axes is None else tuple(int(i) for i in np.argsort([ax % ndim for ax in axes]))
+
+
 TRANSPOSE = Op("transpose", "ᵀ", lambda a, axes=None: np.transpose(a, axes),
-               vjps=(lambda g, out, a, axes=None:
-                     g.transpose(None if axes is None else tuple(np.argsort(axes))),),
+               vjps=(lambda g, out, a, axes=None: g.transpose(_inverse_permutation(axes, g.ndim)),),
                derivs=("ᵀ",))
 RESHAPE = Op("reshape", "reshape", lambda a, shape: np.reshape(a, shape),
              vjps=(lambda g, out, a, shape: g.reshape(a.shape),),
