@@ -179,6 +179,16 @@ AUTOGRAD_INDICES = [
     ((5,), slice(2, 4)), ((3,), [0, 0]), ((3,), [0, 1, 0]),
     ((3, 3, 3), (None, slice(None), 1, None, slice(None, None, -2))),
     ((4, 3), (Ellipsis, [2, 0, 2])), ((3, 4), ([[0], [2]], [1, 3, 3])),
+    # tinygrad test_slice_with_none, test_slice_one_endpoint_out_of_bounds,
+    # test_slice_stride_gt_one ((7, 5, 10) made smaller), test_slice_start_gt_end,
+    # test_slice_ellipsis, test_slice_fancy_indexing_with_tensors,
+    # test_slice_fancy_indexing_dim_inject_and_collapse ((2, 5, 6, 5, 3, 4) made smaller)
+    ((3, 3, 3), (None, None, 1, None, 2, slice(0, 2))),
+    ((3, 3, 3), (slice(1, 50), slice(1, 2), -1)),
+    ((5, 4, 6), (slice(1, 5, 2), None, None, 3, None, slice(None, None, 4))),
+    ((3, 3, 3), slice(-2, -5)), ((3, 3, 3, 3), (None, slice(0, 3), Ellipsis, 0, None)),
+    ((2, 3), (tc.Tensor([[0, 1, -1], [-1, -2, 0]]), tc.Tensor([2, 1, -1]))),
+    ((2, 3, 3, 3, 2), (1, [0, 2], None, [1, 1], 1)),
 ]
 
 
@@ -187,8 +197,9 @@ AUTOGRAD_INDICES = [
 @given(data=st.data())
 def test_getitem_cases_from_peers(shape, index, data):
     x = data.draw(arrays(shape, "real"), label="x")
-    plain = tuple(np.asarray(c) if isinstance(c, list) else c for c in
-                  (index if isinstance(index, tuple) else (index,)))
+    plain = tuple(np.asarray(c) if isinstance(c, list) else
+                  c.data.astype(np.intp) if isinstance(c, tc.Tensor) else c
+                  for c in (index if isinstance(index, tuple) else (index,)))
     check_all(lambda t: ops.getitem(t, index), {"x": x}, data,
               lambda G, x_, out: (scattered(x, plain, G),))
 
@@ -248,6 +259,15 @@ def named(shape: tuple[int, ...], name: str) -> tc.Tensor:
 def test_index_errors_name_the_op_the_tensor_and_its_shape(index, message):
     with pytest.raises(IndexError, match=message):
         ops.getitem(named((3, 4), "X"), index)
+
+
+def test_other_index_errors():
+    """tinygrad test_slice_errors: a zero step, and slicing a 0-d tensor."""
+    with pytest.raises(ValueError, match=r"^getitem: X \(3, 4\), index=\(slice\(None, None, 0\), "
+                                         r"1\): slice step cannot be zero"):
+        ops.getitem(named((3, 4), "X"), (slice(None, None, 0), 1))
+    with pytest.raises(IndexError, match=r"^getitem: s \(\): too many indices: 1 for a 0-D"):
+        ops.getitem(named((), "s"), slice(None))
 
 
 @given(data=st.data())
@@ -333,6 +353,18 @@ def test_split(shape, sections, axis, data):
         [ops.reshape(p * w.astype(p.dtype), (-1,))
          for p, w in zip(ops.split(t, sections, axis=axis), weights)])
     check_all(fn, {"x": x}, data)
+
+
+# tinygrad test_cat (a size 0 along and across the axis) and test_stack (of 0-d tensors)
+@pytest.mark.parametrize("join, shapes_, axis", [
+    ("concatenate", [(2, 0, 3), (2, 1, 3), (2, 2, 3)], 1), ("concatenate", [(2, 0, 3)] * 3, 0),
+    ("stack", [(), ()], 0), ("stack", [(2, 3)] * 3, -1),
+])
+@settings(max_examples=FEW)
+@given(data=st.data())
+def test_join_cases_from_peers(join, shapes_, axis, data):
+    values = {f"x{i}": data.draw(arrays(s, "real"), label=f"x{i}") for i, s in enumerate(shapes_)}
+    check_all(lambda *t: getattr(ops, join)(t, axis=axis), values, data)
 
 
 def test_join_and_split_errors_name_the_op():

@@ -6,7 +6,7 @@ Each op is one ``Op(...)`` entry (see :class:`core.Op`) in the module of its fam
   * :mod:`.reductions`: Σ and mean,
   * :mod:`.shape`: transpose, reshape, broadcast_to, getitem (and its scatter index_add),
     split, concatenate, stack, expand_dims, squeeze, repeat, tile, pad,
-  * :mod:`.linalg`: matmul,
+  * :mod:`.linalg`: matmul (1-D, 2-D and batched), tensordot, einsum,
   * :mod:`.losses`: the course's cross-entropy cost.
 
 :mod:`.core` holds what they share: the ``Op`` class that records nodes, the shape rules that
@@ -56,7 +56,7 @@ from .elementwise import (
     sub,
     tanh,
 )
-from .linalg import MATMUL, matmul
+from .linalg import EINSUM, MATMUL, TENSORDOT, einsum, matmul, tensordot
 from .losses import (
     BCE,
     BCE_LOGITS,
@@ -103,10 +103,10 @@ __all__ = [
     "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "SIGMOID", "TANH", "RELU",
     "LEAKY_RELU", "CLIP", "MATMUL", "SUM", "MEAN", "TRANSPOSE", "RESHAPE", "BROADCAST_TO",
     "BCE", "BCE_LOGITS", "GETITEM", "INDEX_ADD", "CONCATENATE", "STACK", "EXPAND_DIMS",
-    "SQUEEZE", "REPEAT", "TILE", "PAD",
+    "SQUEEZE", "REPEAT", "TILE", "PAD", "TENSORDOT", "EINSUM",
     "add", "sub", "mul", "div", "neg", "power", "exp", "log", "sigmoid", "tanh", "relu",
     "leaky_relu", "clip", "matmul", "sum", "mean", "transpose", "reshape", "broadcast_to",
     "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "getitem", "index_add", "split", "concatenate", "stack", "expand_dims", "squeeze", "repeat",
-    "tile", "pad",
+    "tile", "pad", "tensordot", "einsum",
 ]
