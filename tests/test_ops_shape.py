@@ -239,6 +239,9 @@ def test_an_index_tensor_gets_no_gradient():
     ops.getitem(x, (slice(None), idx)).sum().backward()
     np.testing.assert_array_equal(x.grad, [[1, 0, 2], [1, 0, 2]])
     assert idx.grad is None
+    x.grad = None
+    ops.getitem(x, x > 2.5).sum().backward()  # a comparison gives a boolean Tensor: a mask
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0], [1, 1, 1]])
 
 
 def named(shape: tuple[int, ...], name: str) -> tc.Tensor:
@@ -268,6 +271,12 @@ def test_other_index_errors():
         ops.getitem(named((3, 4), "X"), (slice(None, None, 0), 1))
     with pytest.raises(IndexError, match=r"^getitem: s \(\): too many indices: 1 for a 0-D"):
         ops.getitem(named((), "s"), slice(None))
+
+
+def test_index_add_checks_its_index():
+    with pytest.raises(IndexError, match=r"^index_add: shape \(3,\): index 3 is out of range "
+                                         r"for axis 0 of size 3$"):
+        ops.index_add(np.ones(2), (3,), [0, 3])
 
 
 @given(data=st.data())

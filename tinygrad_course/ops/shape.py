@@ -4,7 +4,6 @@ gets back the gradient of the output elements it became."""
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,11 +69,7 @@ INDEX_ADD: Op = Op("index_add", "index_add", _index_add,
                derivs=("dZ[index]",))
 
 
-def _index_error(a: Any, why: str) -> IndexError:
-    return IndexError(f"getitem: {describe(a)}: {why}")
-
-
-def _component(a: Any, c: Any) -> Any:
+def _component(c: Any, who: str) -> Any:
     """One index component in canonical form: int, slice, None, ..., a bool, an intp array or
     a boolean mask."""
     tensor = isinstance(c, Tensor)
@@ -92,37 +87,37 @@ def _component(a: Any, c: Any) -> Any:
     if arr.dtype.kind == "f" and (arr.size == 0 or tensor and np.all(arr == np.round(arr))):
         arr = arr.astype(np.intp)  # [] is an empty index; Tensor([0, 2]) holds floats
     if arr.dtype.kind not in "iu":
-        raise _index_error(a, f"cannot index with {describe(c)} of dtype {arr.dtype}; "
-                           "expected ints, slices, None, ..., integer arrays or boolean masks")
+        raise IndexError(f"{who}: cannot index with {describe(c)} of dtype {arr.dtype}; "
+                         "expected ints, slices, None, ..., integer arrays or boolean masks")
     return int(arr) if arr.ndim == 0 else arr.astype(np.intp, copy=False)
 
 
-def _canonical_index(a: Any, index: Any) -> tuple[Any, ...]:
-    """The index as a tuple of canonical components, checked against a's shape."""
-    shape = np.shape(_data(a))
-    items = tuple(_component(a, c) for c in (index if isinstance(index, tuple) else (index,)))
+def _canonical_index(shape: tuple[int, ...], index: Any, who: str) -> tuple[Any, ...]:
+    """The index as a tuple of canonical components, checked against ``shape``; ``who`` (the op
+    and the tensor) starts the error messages."""
+    items = tuple(_component(c, who) for c in (index if isinstance(index, tuple) else (index,)))
     if sum(c is Ellipsis for c in items) > 1:
-        raise _index_error(a, "an index can have only one ellipsis (...)")
+        raise IndexError(f"{who}: an index can have only one ellipsis (...)")
     used = [0 if c is None or c is Ellipsis or type(c) is bool else
             c.ndim if type(c) is np.ndarray and c.dtype.kind == "b" else 1 for c in items]
     if sum(used) > len(shape):
-        raise _index_error(a, f"too many indices: {sum(used)} for a {len(shape)}-D tensor")
+        raise IndexError(f"{who}: too many indices: {sum(used)} for a {len(shape)}-D tensor")
     axis = 0
     for c, n in zip(items, used):
         if c is Ellipsis:
             axis += len(shape) - sum(used)
             continue
         if type(c) is int and not -shape[axis] <= c < shape[axis]:
-            raise _index_error(a, f"index {c} is out of range for axis {axis} of size "
-                               f"{shape[axis]}")
+            raise IndexError(f"{who}: index {c} is out of range for axis {axis} of size "
+                             f"{shape[axis]}")
         if type(c) is np.ndarray and c.dtype.kind == "b" and c.shape != shape[axis:axis + n]:
-            raise _index_error(a, f"boolean mask of shape {c.shape} does not match axes "
-                               f"{axis}..{axis + n - 1} of shape {shape[axis:axis + n]}")
+            raise IndexError(f"{who}: boolean mask of shape {c.shape} does not match axes "
+                             f"{axis}..{axis + n - 1} of shape {shape[axis:axis + n]}")
         if type(c) is np.ndarray and c.dtype.kind != "b" and c.size and not (
                 -shape[axis] <= c.min() and c.max() < shape[axis]):
             bad = c[(c < -shape[axis]) | (c >= shape[axis])].flat[0]
-            raise _index_error(a, f"index {bad} is out of range for axis {axis} of size "
-                               f"{shape[axis]}")
+            raise IndexError(f"{who}: index {bad} is out of range for axis {axis} of size "
+                             f"{shape[axis]}")
         axis += n
     return items
 
@@ -131,13 +126,16 @@ def getitem(a: Any, index: Any) -> Any:
     """a[index] with numpy's meaning (ints, slices, ..., None, integer arrays, boolean masks):
     dA is zeros with dZ added back where each element was picked (a repeated index adds up,
     np.add.at). Index components may be Tensors (their data; they get no gradient)."""
-    return GETITEM(a, index=_canonical_index(a, index))
+    return GETITEM(a, index=_canonical_index(np.shape(_data(a)), index,
+                                             f"getitem: {describe(a)}"))
 
 
 def index_add(g: Any, shape: tuple[int, ...], index: Any) -> Any:
     """Zeros of ``shape`` with g added at ``index`` (np.add.at): the adjoint of getitem, whose
     own VJP is getitem again (so second derivatives through indexing are recorded)."""
-    return INDEX_ADD(g, shape=tuple(shape), index=_canonical_index(np.empty(shape), index))
+    shape = tuple(shape)
+    return INDEX_ADD(g, shape=shape, index=_canonical_index(shape, index,
+                                                            f"index_add: shape {shape}"))
 
 
 def _along(axis: int, picked: Any) -> tuple[Any, ...]:
@@ -169,7 +167,7 @@ def split(a: Any, indices_or_sections: Any, axis: int = 0) -> list[Any]:
 def _concat_vjp(i: int) -> Any:
     def vjp(g: Any, out: Any, *xs: Any, axis: int) -> Any:
         ax = axis % out.ndim
-        start = builtins.sum(x.shape[ax] for x in xs[:i])
+        start = sum(x.shape[ax] for x in xs[:i])
         return GETITEM(g, index=_along(ax, slice(start, start + xs[i].shape[ax])))
     return vjp
 
