@@ -257,8 +257,8 @@ def named(shape: tuple[int, ...], name: str) -> tc.Tensor:
 @pytest.mark.parametrize("make, message", [
     (lambda: named((4, 3), "W1") @ named((2, 400), "X"),
      r"^matmul: W1 \(4, 3\) @ X \(2, 400\): inner dimensions 3 and 2 differ$"),
-    (lambda: named((2, 2, 2), "T") @ named((2, 2), "W"),
-     r"^matmul: T \(2, 2, 2\) @ W \(2, 2\): matmul takes 1-D and 2-D operands, got 3-D and 2-D$"),
+    (lambda: named((2, 3, 4), "T") @ named((5, 4, 2), "U"),
+     r"^matmul: T \(2, 3, 4\) @ U \(5, 4, 2\): batch shapes \(2,\) and \(5,\) do not broadcast$"),
     (lambda: named((4, 3), "Z1") + named((4, 2), "b1"),
      r"^add: Z1 \(4, 3\) \+ b1 \(4, 2\): shapes \(4, 3\) and \(4, 2\) do not broadcast: axis -1 "
      r"has 3 and 2"),

@@ -4,8 +4,9 @@ Each op is one ``Op(...)`` entry (see :class:`core.Op`) in the module of its fam
 
   * :mod:`.elementwise`: + − * / ** and the activations (σ, tanh, ReLU, ...),
   * :mod:`.reductions`: Σ and mean,
-  * :mod:`.shape`: transpose, reshape, broadcast_to,
-  * :mod:`.linalg`: matmul,
+  * :mod:`.shape`: transpose, reshape, broadcast_to, getitem (and its scatter index_add),
+    split, concatenate, stack, expand_dims, squeeze, repeat, tile, pad,
+  * :mod:`.linalg`: matmul (1-D, 2-D and batched), tensordot, einsum,
   * :mod:`.losses`: the course's cross-entropy cost,
   * :mod:`.cast`: float dtype casts (so gradients keep their input's dtype).
 
@@ -57,7 +58,7 @@ from .elementwise import (
     sub,
     tanh,
 )
-from .linalg import MATMUL, matmul
+from .linalg import EINSUM, MATMUL, TENSORDOT, einsum, matmul, tensordot
 from .losses import (
     BCE,
     BCE_LOGITS,
@@ -66,7 +67,33 @@ from .losses import (
 )
 from .reductions import MEAN, SUM, mean
 from .reductions import sum as sum  # noqa: PLC0414  (shadows the builtin inside ops only)
-from .shape import BROADCAST_TO, RESHAPE, TRANSPOSE, broadcast_to, reshape, transpose
+from .shape import (
+    BROADCAST_TO,
+    CONCATENATE,
+    EXPAND_DIMS,
+    GETITEM,
+    INDEX_ADD,
+    PAD,
+    REPEAT,
+    RESHAPE,
+    SQUEEZE,
+    STACK,
+    TILE,
+    TRANSPOSE,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    getitem,
+    index_add,
+    pad,
+    repeat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    tile,
+    transpose,
+)
 
 OPS: tuple[Op, ...] = tuple(
     v for m in (elementwise, reductions, shape, linalg, losses, cast) for v in vars(m).values()
@@ -78,7 +105,11 @@ __all__ = [
     "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "SIGMOID", "TANH", "RELU",
     "LEAKY_RELU", "CLIP", "MATMUL", "SUM", "MEAN", "TRANSPOSE", "RESHAPE", "BROADCAST_TO",
     "BCE", "BCE_LOGITS", "ASTYPE", "astype",
+    "GETITEM", "INDEX_ADD", "CONCATENATE", "STACK", "EXPAND_DIMS",
+    "SQUEEZE", "REPEAT", "TILE", "PAD", "TENSORDOT", "EINSUM",
     "add", "sub", "mul", "div", "neg", "power", "exp", "log", "sigmoid", "tanh", "relu",
     "leaky_relu", "clip", "matmul", "sum", "mean", "transpose", "reshape", "broadcast_to",
     "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "getitem", "index_add", "split", "concatenate", "stack", "expand_dims", "squeeze", "repeat",
+    "tile", "pad", "tensordot", "einsum",
 ]

@@ -169,11 +169,19 @@ def broadcast_rule(*shapes: tuple[int, ...], **_: Any) -> tuple[int, ...]:
 
 
 def matmul_rule(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    if not (1 <= len(a) <= 2 and 1 <= len(b) <= 2):
-        raise ValueError(f"matmul takes 1-D and 2-D operands, got {len(a)}-D and {len(b)}-D")
-    if a[-1] != b[0]:
-        raise ValueError(f"inner dimensions {a[-1]} and {b[0]} differ")
-    return a[:-1] + b[1:]
+    """numpy's rule: 1-D and 2-D as in algebra, N-D as a stack of matrices over the leading
+    (batch) axes, which broadcast."""
+    if not a or not b:
+        raise ValueError(f"matmul takes operands of at least 1 dimension, got {len(a)}-D and "
+                         f"{len(b)}-D")
+    inner = b[0] if len(b) == 1 else b[-2]
+    if a[-1] != inner:
+        raise ValueError(f"inner dimensions {a[-1]} and {inner} differ")
+    try:
+        batch = tuple(np.broadcast_shapes(a[:-2], b[:-2]))
+    except ValueError:
+        raise ValueError(f"batch shapes {a[:-2]} and {b[:-2]} do not broadcast") from None
+    return batch + a[-2:-1] + (b[-1:] if len(b) > 1 else ())
 
 
 def reduce_rule(a: tuple[int, ...], axis: Any = None, keepdims: bool = False) -> tuple[int, ...]:
