@@ -129,3 +129,36 @@ def test_accuracy_written_as_numpy_code_is_right():
     Y = np.array([[1, 0, 0, 0]])
     assert float(np.mean((A > 0.5) == Y)) == 0.75
     assert float(np.mean((A > 0.5) == tc.Tensor(Y))) == 0.75
+
+
+# ---- indexing, iteration and methods, as ndarray has them ----------------------------------
+def test_indexing_a_tensor_is_recorded_and_mini_batches_get_their_gradient():
+    X = tc.Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True, name="X")
+    idx = np.array([3, 0, 3])              # a mini-batch X[:, idx], with example 3 twice
+    batch = X[:, idx]
+    assert batch.op is tc.ops.GETITEM and batch.shape == (3, 3)
+    (batch * np.array([1.0, 2.0, 4.0])).sum().backward()
+    expected = np.zeros((3, 4))
+    expected[:, 3], expected[:, 0] = 1.0 + 4.0, 2.0   # repeated picks add up
+    np.testing.assert_array_equal(X.grad, expected)
+    assert X[0, -1].item() == 3.0 and X[..., None].shape == (3, 4, 1)
+    assert X[X > 5].shape == (6,) and X[tc.Tensor(np.array([2, 0]))].shape == (2, 4)
+
+
+def test_iteration_is_recorded_like_indexing():
+    A = tc.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    rows = list(A)
+    assert len(rows) == 3 and all(r.op is tc.ops.GETITEM for r in rows)
+    (rows[0] * 1 + rows[2] * 10).sum().backward()
+    np.testing.assert_array_equal(A.grad, [[1.0, 1.0], [0.0, 0.0], [10.0, 10.0]])
+    with pytest.raises(TypeError, match="a 0-d tensor is not iterable"):
+        iter(tc.Tensor(1.0))
+
+
+def test_ndarray_methods_that_are_ops():
+    A = tc.Tensor(np.arange(6.0).reshape(1, 2, 3), requires_grad=True)
+    assert A.squeeze().shape == (2, 3) and A.flatten().shape == (6,)
+    assert A.ravel().shape == (6,) and A.repeat(2, axis=0).shape == (2, 2, 3)
+    assert A.clip(1.0, 4.0).tolist() == [[[1.0, 1.0, 2.0], [3.0, 4.0, 4.0]]]
+    v = tc.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    assert v.dot(v).item() == 14.0 and A.astype(np.float32).dtype == np.float32

@@ -332,6 +332,25 @@ class Tensor:
         """The values in another dtype (recorded between float dtypes; see ops.astype)."""
         return ops.astype(self, dtype)
 
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        return ops.squeeze(self, axis=axis)
+
+    def flatten(self) -> Tensor:
+        """The values as one axis (a recorded reshape; numpy's copies, the gradient is the same)."""
+        return ops.reshape(self, shape=(-1,))
+
+    ravel = flatten
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        return ops.repeat(self, repeats, axis=axis)
+
+    def dot(self, other: ArrayLike) -> Tensor:
+        """``ndarray.dot``: the matrix product for 1-D and 2-D operands (np.dot's rules)."""
+        return numpy_api.FUNCTIONS[np.dot](self, other)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        return ops.clip(self, lo=min, hi=max)
+
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.sum(self, axis=axis, keepdims=keepdims)
 
