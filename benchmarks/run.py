@@ -500,7 +500,9 @@ def _ops_lambda(file: str, line: int) -> str:
     from tinygrad_course.ops import OPS
 
     for op in OPS:
-        roles = [("forward", op.forward), *((f"vjp {i}", v) for i, v in enumerate(op.vjps))]
+        # a PerInput (concatenate, stack, einsum) makes VJPs on demand: iterating never ends
+        vjps = op.vjps if isinstance(op.vjps, tuple) else ()
+        roles = [("forward", op.forward), *((f"vjp {i}", v) for i, v in enumerate(vjps))]
         for role, fn in roles:
             code = getattr(fn, "__code__", None)
             if (code is not None and code.co_name == "<lambda>" and code.co_firstlineno == line
