@@ -59,6 +59,9 @@ class PerInput(Sequence):
     def __len__(self) -> int:
         raise TypeError("an op with any number of inputs has no fixed number of VJPs")
 
+    def __iter__(self) -> Any:  # Sequence would iterate __getitem__ forever
+        raise TypeError("an op with any number of inputs has no fixed number of VJPs")
+
 
 class Op:
     """One differentiable operation. Calling it applies it: on Tensors it records a node."""
