@@ -6,7 +6,8 @@ Each op is one ``Op(...)`` entry (see :class:`core.Op`) in the module of its fam
   * :mod:`.reductions`: Σ and mean,
   * :mod:`.shape`: transpose, reshape, broadcast_to,
   * :mod:`.linalg`: matmul,
-  * :mod:`.losses`: the course's cross-entropy cost.
+  * :mod:`.softmax_family`: logsumexp, softmax, log softmax,
+  * :mod:`.losses`: the course's cross-entropy cost, binary and categorical.
 
 :mod:`.core` holds what they share: the ``Op`` class that records nodes, the shape rules that
 word errors, and :func:`~core.sum_to_shape`, the one place broadcasting is undone. ``OPS`` is
@@ -15,7 +16,7 @@ the whole table, which the tests loop over so a new op cannot go untested.
 
 from __future__ import annotations
 
-from . import elementwise, linalg, losses, reductions, shape
+from . import elementwise, linalg, losses, reductions, shape, softmax_family
 from .core import (
     Op,
     broadcast_axes,
@@ -59,24 +60,30 @@ from .linalg import MATMUL, matmul
 from .losses import (
     BCE,
     BCE_LOGITS,
+    CCE,
+    CCE_LOGITS,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    categorical_cross_entropy,
+    categorical_cross_entropy_with_logits,
 )
 from .reductions import MEAN, SUM, mean
 from .reductions import sum as sum  # noqa: PLC0414  (shadows the builtin inside ops only)
 from .shape import BROADCAST_TO, RESHAPE, TRANSPOSE, broadcast_to, reshape, transpose
+from .softmax_family import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX, log_softmax, logsumexp, softmax
 
 OPS: tuple[Op, ...] = tuple(
-    v for m in (elementwise, reductions, shape, linalg, losses) for v in vars(m).values()
-    if isinstance(v, Op))
+    v for m in (elementwise, reductions, shape, linalg, softmax_family, losses)
+    for v in vars(m).values() if isinstance(v, Op))
 
 __all__ = [
     "OPS", "Op", "mode", "describe", "sum_to_shape", "broadcast_axes", "broadcast_rule",
     "matmul_rule", "reduce_rule", "reshape_rule",
     "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "EXP", "LOG", "SIGMOID", "TANH", "RELU",
     "LEAKY_RELU", "CLIP", "MATMUL", "SUM", "MEAN", "TRANSPOSE", "RESHAPE", "BROADCAST_TO",
-    "BCE", "BCE_LOGITS",
+    "BCE", "BCE_LOGITS", "CCE", "CCE_LOGITS", "LOGSUMEXP", "SOFTMAX", "LOG_SOFTMAX",
     "add", "sub", "mul", "div", "neg", "power", "exp", "log", "sigmoid", "tanh", "relu",
     "leaky_relu", "clip", "matmul", "sum", "mean", "transpose", "reshape", "broadcast_to",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "categorical_cross_entropy",
+    "categorical_cross_entropy_with_logits", "logsumexp", "softmax", "log_softmax",
 ]
