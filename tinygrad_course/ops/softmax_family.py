@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Op, _axes, reduce_rule
+from .core import Op, _axes, _data, reduce_rule
 from .elementwise import exp
 from .reductions import sum as _sum
 
@@ -28,7 +28,8 @@ def _top(a: np.ndarray, axis: Any) -> np.ndarray:
 def _logsumexp(a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     a = np.asarray(a)
     top = _top(a, axis)
-    out = np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True)) + top
+    with np.errstate(divide="ignore"):  # all −inf along the axis: log 0 = −inf, the answer
+        out = np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True)) + top
     return out if keepdims else out.reshape(reduce_rule(a.shape, axis))
 
 
@@ -48,10 +49,13 @@ def _kept(v: Any, a: Any, axis: Any, keepdims: bool) -> Any:
 
 
 def _along_rule(a: tuple[int, ...], axis: Any = -1) -> tuple[int, ...]:
-    if not a:
-        raise ValueError("softmax needs at least one axis (the classes); got a 0-d value")
     _axes(axis, len(a))
     return a
+
+
+def _along(a: Any, axis: Axis) -> Axis:
+    """The axis, with a 0-d value's axis 0 or -1 (one class, as in torch) meaning all axes."""
+    return None if axis in (0, -1) and np.ndim(_data(a)) == 0 else axis
 
 
 LOGSUMEXP = Op("logsumexp", "log Σ exp", _logsumexp,
@@ -77,10 +81,10 @@ def logsumexp(a: Any, axis: Axis = None, keepdims: bool = False) -> Any:
 def softmax(a: Any, axis: Axis = -1) -> Any:
     """s_k = e^(a_k) / Σ_j e^(a_j) along ``axis``; for the course's Z (n_classes, m) pass
     axis=0. VJP: dJ/da = s * (g − Σ_k g_k s_k), with g = dJ/ds."""
-    return SOFTMAX(a, axis=axis)
+    return SOFTMAX(a, axis=_along(a, axis))
 
 
 def log_softmax(a: Any, axis: Axis = -1) -> Any:
     """log s_k = a_k − log Σ_j e^(a_j) along ``axis`` (axis=0 for the course's layout).
     VJP: dJ/da = g − s Σ_k g_k, with g = dJ/d(log s) and s = softmax(a)."""
-    return LOG_SOFTMAX(a, axis=axis)
+    return LOG_SOFTMAX(a, axis=_along(a, axis))
