@@ -63,28 +63,24 @@ def _n(shape: tuple[int, ...]) -> int:
     return shape[-1] if shape else 1
 
 
-# The third input z exists only when a = σ(z) has saturated elements (see
-# binary_cross_entropy). There dJ/dz = (a − y)/m goes straight to z, and a gets no share, so
-# σ's VJP passes 0; everywhere else the two-input formulas run unchanged, bit for bit.
-def _bce_da(g: Any, out: Any, a: Any, y: Any, z: Any = None) -> Any:
-    if z is None:
-        return g * (a - y) / clip(a * (1 - a), lo=_tiny(a)) / _n(a.shape)
-    return g * (a - y) * ~_saturated(_data(a)) / clip(a * (1 - a), lo=_tiny(a)) / _n(a.shape)
-
-
-def _bce_dy(g: Any, out: Any, a: Any, y: Any, z: Any = None) -> Any:
+def _log_odds(a: Any, z: Any) -> Any:
+    """log((1 − a)/a) = −z, from z where σ rounded a (there the clipped logs say nothing)."""
     d = log(clip(1 - a, lo=_tiny(a))) - log(clip(a, lo=_tiny(a)))
-    if z is not None:
-        s = _saturated(_data(a))
-        d = d * ~s - z * s  # log((1 − a)/a) = −z, exact where a was rounded
-    return _widen(g * d / _n(a.shape), a, y)
+    if z is None:
+        return d
+    s = _saturated(_data(a))
+    return d * ~s - z * s
 
 
-def _bce_dz(g: Any, out: Any, a: Any, y: Any, z: Any) -> Any:
-    return g * (a - y) * _saturated(_data(a)) / _n(a.shape)
-
-
-BCE = Op("binary_cross_entropy", "L(a, y)", _bce, vjps=(_bce_da, _bce_dy, _bce_dz),
+# The third input z exists only when a = σ(z) has saturated elements (see
+# binary_cross_entropy). There dJ/dz = (a − y)/m goes straight to z and a gets no share, so
+# σ's VJP passes 0; everywhere else the two-input formulas run unchanged, bit for bit.
+BCE = Op("binary_cross_entropy", "L(a, y)", _bce,
+         vjps=(lambda g, out, a, y, z=None:
+               (g * (a - y) if z is None else g * (a - y) * ~_saturated(_data(a)))
+               / clip(a * (1 - a), lo=_tiny(a)) / _n(a.shape),
+               lambda g, out, a, y, z=None: _widen(g * _log_odds(a, z) / _n(a.shape), a, y),
+               lambda g, out, a, y, z: g * (a - y) * _saturated(_data(a)) / _n(a.shape)),
          derivs=("(a−y)/(a(1−a))/m", "log((1−a)/a)/m", "(a−y)/m where σ(z) rounds to 0 or 1"),
          rule=broadcast_rule)
 BCE_LOGITS = Op("binary_cross_entropy_with_logits", "L(z, y)", _bce_logits,
