@@ -297,8 +297,8 @@ def _candidates(op: str, shapes_: list[Shape], ivs: list[Interval],
         for i in range(n):
             for j in range(n):
                 shape = _broadcast(shapes_[i], shapes_[j])
-                if shape is None:
-                    continue
+                if shape is None or (op.startswith("binary") and shapes_[i] != shapes_[j]):
+                    continue  # the losses take one label per prediction: equal shapes
                 a, b = ivs[i], ivs[j]
                 if op == "add":
                     iv = (a[0] + b[0], a[1] + b[1])

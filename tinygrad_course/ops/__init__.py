@@ -7,8 +7,11 @@ Each op is one ``Op(...)`` entry (see :class:`core.Op`) in the module of its fam
   * :mod:`.shape`: transpose, reshape, broadcast_to, getitem (and its scatter index_add),
     split, concatenate, stack, expand_dims, squeeze, repeat, tile, pad,
   * :mod:`.linalg`: matmul (1-D, 2-D and batched), tensordot, einsum,
-  * :mod:`.losses`: the course's cross-entropy cost,
+  * :mod:`.softmax_family`: logsumexp, softmax, log softmax,
+  * :mod:`.losses`: the course's cross-entropy cost, binary and categorical,
   * :mod:`.cast`: float dtype casts (so gradients keep their input's dtype).
+
+:mod:`.numpy_api` maps numpy's functions and ufuncs on Tensors to these ops.
 
 :mod:`.core` holds what they share: the ``Op`` class that records nodes, the shape rules that
 word errors, and :func:`~core.sum_to_shape`, the one place broadcasting is undone. ``OPS`` is
@@ -17,7 +20,7 @@ the whole table, which the tests loop over so a new op cannot go untested.
 
 from __future__ import annotations
 
-from . import cast, elementwise, linalg, losses, reductions, shape
+from . import cast, elementwise, linalg, losses, reductions, shape, softmax_family
 from .cast import ASTYPE, astype
 from .core import (
     Op,
@@ -62,8 +65,12 @@ from .linalg import EINSUM, MATMUL, TENSORDOT, einsum, matmul, tensordot
 from .losses import (
     BCE,
     BCE_LOGITS,
+    CCE,
+    CCE_LOGITS,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    categorical_cross_entropy,
+    categorical_cross_entropy_with_logits,
 )
 from .reductions import MEAN, SUM, mean
 from .reductions import sum as sum  # noqa: PLC0414  (shadows the builtin inside ops only)
@@ -94,10 +101,10 @@ from .shape import (
     tile,
     transpose,
 )
+from .softmax_family import LOG_SOFTMAX, LOGSUMEXP, SOFTMAX, log_softmax, logsumexp, softmax
 
-OPS: tuple[Op, ...] = tuple(
-    v for m in (elementwise, reductions, shape, linalg, losses, cast) for v in vars(m).values()
-    if isinstance(v, Op))
+FAMILIES = (elementwise, reductions, shape, linalg, softmax_family, losses, cast)
+OPS: tuple[Op, ...] = tuple(v for m in FAMILIES for v in vars(m).values() if isinstance(v, Op))
 
 __all__ = [
     "OPS", "Op", "mode", "describe", "sum_to_shape", "broadcast_axes", "broadcast_rule",
@@ -107,9 +114,12 @@ __all__ = [
     "BCE", "BCE_LOGITS", "ASTYPE", "astype",
     "GETITEM", "INDEX_ADD", "CONCATENATE", "STACK", "EXPAND_DIMS",
     "SQUEEZE", "REPEAT", "TILE", "PAD", "TENSORDOT", "EINSUM",
+    "CCE", "CCE_LOGITS", "LOGSUMEXP", "SOFTMAX", "LOG_SOFTMAX",
     "add", "sub", "mul", "div", "neg", "power", "exp", "log", "sigmoid", "tanh", "relu",
     "leaky_relu", "clip", "matmul", "sum", "mean", "transpose", "reshape", "broadcast_to",
     "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "getitem", "index_add", "split", "concatenate", "stack", "expand_dims", "squeeze", "repeat",
     "tile", "pad", "tensordot", "einsum",
+    "categorical_cross_entropy", "categorical_cross_entropy_with_logits", "logsumexp",
+    "softmax", "log_softmax",
 ]
