@@ -133,8 +133,14 @@ def has_op(name: str) -> bool:
     return True
 
 
-UFUNC_CASES = sorted((u for u, name in numpy_api.UFUNCS.items() if has_op(name)),
-                     key=lambda u: u.__name__)
+# np.power with a Tensor exponent needs the Tensor-exponent op (not in the table yet); with a
+# number exponent it is tested in test_np_power_with_a_number_exponent
+UFUNC_CASES = sorted((u for u, name in numpy_api.UFUNCS.items()
+                      if has_op(name) and u is not np.power), key=lambda u: u.__name__)
+
+
+def test_np_power_with_a_number_exponent():
+    close_to_finite_differences(lambda t: np.power(t, 3).sum(), {"x": np.array([0.5, 2.0])})
 
 
 @pytest.mark.parametrize("ufunc", UFUNC_CASES, ids=lambda u: u.__name__)
