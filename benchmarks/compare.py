@@ -1,0 +1,113 @@
+"""The engine of an earlier commit against the engine of this checkout, paired:
+``python -m benchmarks.compare cd24863``.
+
+For each workload and round it times, in fresh processes, the hand-written numpy step and the
+engine's step of the earlier commit (extracted with ``git archive`` into a temporary folder)
+and of this checkout, one right after the other, alternating which goes first (ABBA). Machine
+drift then hits both about equally, and a round's ratio engine_now / engine_then is a paired
+measurement; the report gives the median over rounds and their range, and each tree's
+engine/numpy ratio as a cross-check (the numpy baseline is the same code in both trees).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tinygrad_course.datasets import default_data_dir
+
+from .workloads import WORKLOADS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def time_in(tree: Path, key: str, impl: str, quick: bool, iters: int, seconds: float) -> float:
+    """Median seconds per step of ``impl`` on workload ``key``, timed by ``tree``'s own
+    benchmark worker in a fresh interpreter."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    data = default_data_dir()  # the extracted tree has no ../shared beside it: same data for both
+    if data is not None:
+        env.setdefault("TINYGRAD_COURSE_DATA", str(data))
+    args = [sys.executable, "-m", "benchmarks.run", "--worker", key, impl,
+            "--min-iters", str(iters), "--min-time", str(seconds)] + (["--quick"] if quick else [])
+    proc = subprocess.run(args, cwd=tree, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{tree}: {key} {impl}: " + (proc.stderr.strip().splitlines() or
+                                                       [f"exit {proc.returncode}"])[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return float(statistics.median(result["times"]))
+
+
+def extract(rev: str, into: Path) -> Path:
+    """The files of commit ``rev`` of this repository, in ``into``."""
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise SystemExit(f"git archive {rev}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def compare(base: Path, keys: list[str], rounds: int, quick: bool, iters: int,
+            seconds: float) -> list[dict[str, Any]]:
+    rows = []
+    for key in keys:
+        then, now, paired = [], [], []
+        for r in range(rounds):
+            order = [("then", base), ("now", ROOT)]
+            if r % 2:
+                order.reverse()
+            step: dict[str, dict[str, float]] = {}
+            for name, tree in order:
+                step[name] = {impl: time_in(tree, key, impl, quick, iters, seconds)
+                              for impl in ("numpy", "engine")}
+            then.append(step["then"]["engine"] / step["then"]["numpy"])
+            now.append(step["now"]["engine"] / step["now"]["numpy"])
+            paired.append(step["now"]["engine"] / step["then"]["engine"])
+        rows.append({"key": key, "then": statistics.median(then), "now": statistics.median(now),
+                     "paired": statistics.median(paired), "low": min(paired),
+                     "high": max(paired)})
+        print(f"{key}: engine now/then {rows[-1]['paired']:.3f}", file=sys.stderr, flush=True)
+    return rows
+
+
+def report(rev: str, rows: list[dict[str, Any]], rounds: int, command: str) -> str:
+    lines = [f"Command: `{command}` ({rounds} paired rounds per workload)", "",
+             f"| workload | engine/numpy at {rev} | engine/numpy now | engine now / then "
+             "(median) | range over rounds |", "|---|---:|---:|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['key']} | {r['then']:.3f} | {r['now']:.3f} | {r['paired']:.3f} "
+                     f"({(r['paired'] - 1) * 100:+.1f} %) | {r['low']:.3f} – {r['high']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.compare", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("rev", help="the earlier commit (anything git archive takes)")
+    p.add_argument("--only", default=",".join(WORKLOADS), help="workloads, e.g. D,G1,G2")
+    p.add_argument("--rounds", type=int, default=6, help="paired rounds per workload")
+    p.add_argument("--min-iters", type=int, default=20, help="timed steps per process")
+    p.add_argument("--min-time", type=float, default=1.0, help="timed seconds per process")
+    p.add_argument("--quick", action="store_true", help="tiny sizes: proves it runs")
+    opts = p.parse_args(argv)
+    keys = [k for k in opts.only.split(",") if k]
+    for bad in [k for k in keys if k not in WORKLOADS]:
+        raise SystemExit(f"unknown workload {bad!r}: workloads {', '.join(WORKLOADS)}")
+    command = "python -m benchmarks.compare " + " ".join(argv if argv is not None
+                                                          else sys.argv[1:])
+    with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
+        base = extract(opts.rev, Path(tmp))
+        rows = compare(base, keys, opts.rounds, opts.quick, opts.min_iters, opts.min_time)
+    print(report(opts.rev, rows, opts.rounds, command))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
