@@ -147,7 +147,7 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
                 if x._changed > epoch:
                     _modified(x, node, op)
                 if x.requires_grad:
-                    gi = vjps[i](g, out, *args, **params)
+                    gi = vjps[i](g, out, *args, **params) if params else vjps[i](g, out, *args)
                     shape = x._value.shape
                     if gi.shape != shape:
                         gi = sum_to_shape(gi, shape)

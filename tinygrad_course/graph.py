@@ -28,6 +28,18 @@ def topological_order(roots: Iterable[Tensor],
             continue
         seen.add(root)
         stack.append((root, reversed(root._inputs)))
+        if follow is needs_grad:  # backward's walk, with the test inlined (a call an edge)
+            while stack:
+                node, inputs = stack[-1]
+                for x in inputs:
+                    if isinstance(x, Tensor) and x.requires_grad and x not in seen:
+                        seen.add(x)
+                        stack.append((x, reversed(x._inputs)))
+                        break
+                else:
+                    stack.pop()
+                    order.append(node)
+            continue
         while stack:
             node, inputs = stack[-1]
             for x in inputs:

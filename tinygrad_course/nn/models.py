@@ -102,9 +102,10 @@ class Model:
         for p in params:
             p.grad = None
         J.backward()
-        for p in params:
-            p.data -= lr * p.grad  # type: ignore[operator]
-        return float(J.data)
+        for p in params:  # θ := θ − α dθ in place: p.data -= lr * p.grad, without the property
+            np.subtract(p._value, lr * p.grad, out=p._value)  # type: ignore[operator]
+            p._bump()
+        return float(J._value)
 
     def fit(self, X: Any, Y: Any, learning_rate: float, num_iterations: int,
             print_cost: bool = False, progress: bool = False,

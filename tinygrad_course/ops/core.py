@@ -210,6 +210,19 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
 def broadcast_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...]:
     """The axes of ``target`` along which a value of ``shape`` was broadcast (and so along
     which its gradient is summed): for b^[l] (n, 1) in Z = W A + b of shape (n, m), (1,)."""
+    key = (shape, target)
+    axes = _AXES.get(key)
+    if axes is None:  # a training loop asks about the same few pairs of shapes every pass
+        if len(_AXES) > 4096:
+            _AXES.clear()
+        axes = _AXES[key] = _broadcast_axes(shape, target)
+    return axes
+
+
+_AXES: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]] = {}
+
+
+def _broadcast_axes(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...]:
     lead = len(target) - len(shape)
     axes = list(range(lead))
     for i, s in enumerate(shape):

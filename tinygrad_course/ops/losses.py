@@ -44,6 +44,15 @@ def _saturated(a: np.ndarray) -> np.ndarray:
     return a * (1 - a) < _tiny_of(a.dtype)
 
 
+def _any_saturated(a: np.ndarray) -> bool:
+    """``_saturated(a).any()`` for a = σ(z) in [0, 1], from two reductions instead of four
+    passes: a(1 − a) < tiny exactly where a < tiny or a = 1 (1 − a is at least 2⁻⁵³ below 1,
+    and 1 − a rounds to 1 for a < tiny)."""
+    tiny = _tiny_of(a.dtype)
+    return bool(np.minimum.reduce(a, axis=None, initial=1.0) < tiny
+                or np.maximum.reduce(a, axis=None, initial=0.0) >= 1)
+
+
 def _bce(a: np.ndarray, y: Any, z: np.ndarray | None = None) -> np.ndarray:
     lo = _subnormal_of(a.dtype)
     m = a.shape[-1] if a.ndim else 1
@@ -96,6 +105,11 @@ def _same_shape(op: Op, x: Any, y: Any, what: str) -> None:
     sx, sy = np.shape(_data(x)), np.shape(_data(y))
     if sx == sy:
         return
+    _different_shapes(op, x, y, what, sx, sy)
+
+
+def _different_shapes(op: Op, x: Any, y: Any, what: str, sx: tuple[int, ...],
+                      sy: tuple[int, ...]) -> None:
     try:
         paired = f"; numpy would broadcast them to {np.broadcast_shapes(sx, sy)} and pair every " \
                  "prediction with every label"
@@ -128,10 +142,14 @@ def binary_cross_entropy(a: Any, y: Any) -> Any:
     When A = σ(Z) and σ rounded some a to exactly 0 or 1, those elements' loss and
     dJ/dz = (a − y)/m, the course's dZ = A − Y, come from Z (as in the logits form), so a
     saturated, wrong prediction still learns; the node then also takes Z as an input."""
-    _same_shape(BCE, a, y, "A")
-    if isinstance(a, Tensor) and a.op is elementwise.SIGMOID:
-        if _saturated(a.data).any():
-            return BCE(a, y, a.parents[0])
+    if type(a) is Tensor and type(y) is Tensor:  # the models' call: skip np.shape's wrapping
+        if a._value.shape != y._value.shape:
+            _different_shapes(BCE, a, y, "A", a._value.shape, y._value.shape)
+    else:
+        _same_shape(BCE, a, y, "A")
+    if isinstance(a, Tensor) and a._op is elementwise.SIGMOID:
+        if _any_saturated(a._value):
+            return BCE(a, y, a._inputs[0])
     else:
         _probabilities(BCE, a, y, "binary_cross_entropy_with_logits")
     return BCE(a, y)
