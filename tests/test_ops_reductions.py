@@ -169,3 +169,128 @@ def test_empty_inputs_get_empty_gradients(fn):
         warnings.simplefilter("ignore", RuntimeWarning)  # numpy: mean of an empty slice
         fn(x).sum().backward()
     assert x.grad.shape == (0, 3)
+
+
+# ---- conventions -----------------------------------------------------------------------------
+def grad_of(fn: Any, x: Any, dtype: Any = np.float64) -> np.ndarray:
+    t = tc.Tensor(np.asarray(x, dtype=dtype), requires_grad=True)
+    fn(t).sum().backward()
+    return t.grad
+
+
+def hessian(fn: Any, x: Any) -> np.ndarray:
+    """∂²fn/∂x_i∂x_j by differentiating the recorded backward pass once per i."""
+    t = tc.Tensor(np.asarray(x, dtype=float), requires_grad=True)
+    (g,) = tc.grad(fn(t), [t], create_graph=True)
+    rows = []
+    for i in range(t.size):
+        (h,) = tc.grad(g.reshape(-1)[i], [t], retain_graph=True)
+        rows.append(np.ravel(getattr(h, "data", h)))
+    return np.array(rows)
+
+
+def test_tied_extrema_share_the_gradient_equally():
+    """k tied maxima get g/k each (HIPS autograd's and tinygrad's convention)."""
+    np.testing.assert_array_equal(grad_of(R.max, [1.0, 3.0, 3.0]), [0.0, 0.5, 0.5])
+    np.testing.assert_array_equal(grad_of(R.min, [2.0, -1.0, -1.0, -1.0]) * 3, [0, 1, 1, 1])
+    np.testing.assert_array_equal(grad_of(lambda t: R.max(t, axis=1), [[1.0, 1.0], [2.0, 0.0]]),
+                                  [[0.5, 0.5], [1.0, 0.0]])
+    g32 = grad_of(R.max, [1.0, 3.0, 3.0], np.float32)
+    assert g32.dtype == np.float32
+    np.testing.assert_array_equal(g32, [0.0, 0.5, 0.5])
+
+
+def test_prod_is_exact_with_one_and_with_two_zeros():
+    """d/dx_i Π x = Π_{j≠i} x_j, not out/x_i (0/0): first and second derivatives."""
+    np.testing.assert_array_equal(grad_of(R.prod, [2.0, 0.0, 3.0]), [0.0, 6.0, 0.0])
+    np.testing.assert_array_equal(grad_of(R.prod, [0.0, 2.0, 0.0]), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(grad_of(lambda t: R.prod(t, axis=1), [[2.0, 0.0, 3.0],
+                                                                       [1.0, 2.0, 3.0]]),
+                                  [[0.0, 6.0, 0.0], [6.0, 3.0, 2.0]])
+    g32 = grad_of(R.prod, [2.0, 0.0, 3.0], np.float32)
+    assert g32.dtype == np.float32
+    # ∂²/∂x_i∂x_j Π x = Π_{k≠i,j} x_k (0 on the diagonal)
+    np.testing.assert_array_equal(hessian(R.prod, [2.0, 0.0, 3.0]),
+                                  [[0, 3, 0], [3, 0, 2], [0, 2, 0]])
+    np.testing.assert_array_equal(hessian(R.prod, [0.0, 2.0, 0.0]),
+                                  [[0, 0, 2], [0, 0, 0], [2, 0, 0]])
+    np.testing.assert_array_equal(hessian(R.prod, [2.0, 5.0, 3.0]),
+                                  [[0, 3, 5], [3, 0, 2], [5, 2, 0]])
+
+
+def test_std_at_a_constant_input_has_gradient_zero():
+    """std is not differentiable where it is 0; 0 is the subgradient taken (first and second
+    order), while a non-constant row beside it gets its usual gradient."""
+    np.testing.assert_array_equal(grad_of(R.std, [2.0, 2.0, 2.0]), [0.0, 0.0, 0.0])
+    g = grad_of(lambda t: R.std(t, axis=1), [[1.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(g, [[0.0, 0.0], [-0.5, 0.5]], rtol=1e-15)
+    np.testing.assert_array_equal(hessian(R.std, [2.0, 2.0]), np.zeros((2, 2)))
+    assert grad_of(R.std, np.full(3, 0.1, np.float32), np.float32).dtype == np.float32
+
+
+def test_var_and_std_refuse_a_gradient_when_n_minus_ddof_is_not_positive():
+    x = tc.Tensor(np.ones((2, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy: degrees of freedom <= 0
+        for fn in (R.var, R.std):
+            out = fn(x, axis=1, ddof=3)
+            with pytest.raises(ValueError, match=r"(var|std): tensor \(2, 3\), axis=1, ddof=3: "
+                                                 r"n − ddof = 3 − 3 <= 0"):
+                out.sum().backward()
+
+
+@given(data=st.data())
+def test_argmax_argmin_are_constant_tensors_equal_to_numpy(data):
+    x = data.draw(arrays(shapes(0, 3, 4), "real"), label="x")
+    axis = None if x.ndim == 0 else data.draw(st.one_of(st.none(), st.integers(-x.ndim,
+                                                                                x.ndim - 1)))
+    keepdims = data.draw(st.booleans(), label="keepdims")
+    t = tc.Tensor(x, requires_grad=True)
+    for name in ("argmax", "argmin"):
+        got = getattr(R, name)(t, axis=axis, keepdims=keepdims)
+        assert isinstance(got, tc.Tensor) and not got.requires_grad and got.op is None
+        expected = getattr(np, name)(x, axis=axis, keepdims=keepdims)
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got.data, expected)
+        np.testing.assert_array_equal(getattr(R, name)(x, axis=axis).data,
+                                      getattr(np, name)(x, axis=axis))
+
+
+def test_argmax_of_an_empty_tensor_raises_naming_it():
+    with pytest.raises(ValueError, match=r"^argmax: tensor \(0,\), axis=None: "):
+        R.argmax(tc.Tensor(np.ones(0)))
+
+
+# ---- the two fixes ---------------------------------------------------------------------------
+@pytest.mark.parametrize("axis", [0, 1, None, (0, 1)])
+def test_mean_of_an_empty_input_has_an_empty_gradient(axis):
+    """Before the fix MEAN's VJP divided by a.size = 0 (ZeroDivisionError)."""
+    x = tc.Tensor(np.ones((0, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy: mean of an empty slice
+        x.mean(axis=axis).sum().backward()
+    assert x.grad.shape == (0, 3)
+    np.testing.assert_array_equal(R.mean(tc.Tensor([2.0, 4.0]), axis=0).data, 3.0)
+
+
+@pytest.mark.parametrize("fn, expected", [
+    (lambda t: t.sum(axis=-1), 1.0), (lambda t: t.sum(axis=0), 1.0),
+    (lambda t: R.sum(t, axis=-1, keepdims=True), 1.0),
+    (lambda t: R.max(t, axis=-1), 1.0), (lambda t: R.min(t, axis=0), 1.0),
+    (lambda t: R.prod(t, axis=-1), 1.0), (lambda t: R.prod(t, axis=0, keepdims=True), 1.0),
+    (lambda t: R.cumsum(t, axis=-1), 1.0), (lambda t: R.cumsum(t, axis=0), 1.0),
+    (lambda t: R.cumsum(t), 1.0)])
+def test_axis_0_or_minus_1_on_a_0d_value(fn, expected):
+    """numpy takes axis 0 and -1 on a 0-d array; before the fix backward refused axis -1."""
+    x = tc.Tensor(2.0, requires_grad=True)
+    fn(x).sum().backward()
+    assert x.grad.shape == () and x.grad == expected
+
+
+def test_mean_var_std_with_an_axis_on_a_0d_value_raise_as_numpy():
+    """np.mean/var/std refuse any axis on a 0-d array (unlike np.sum): the error names the op."""
+    for fn in (R.mean, R.var, R.std):
+        with pytest.raises(ValueError, match=r"^(mean|var|std): tensor \(\), axis=-1"):
+            fn(tc.Tensor(2.0, requires_grad=True), axis=-1)
+    with pytest.raises(ValueError, match=r"axis 1 is out of range for a 0-D tensor"):
+        R.sum(tc.Tensor(2.0, requires_grad=True), axis=1)
