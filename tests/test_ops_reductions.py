@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_ops import axis_draw
-from test_ops_shape import FEW, check_all
+from test_ops import TOL, Case, axis_draw, check_op
+from test_ops_shape import FEW, check_all, check_float32, check_second_order
 
 import tinygrad_course as tc
 from tinygrad_course.ops import reductions as R
+from tinygrad_course.gradcheck import engine_gradients
 from tinygrad_course.testing import arrays, shapes
 
 COVERED = {"max", "min", "prod", "var", "std", "cumsum"}
@@ -294,3 +295,162 @@ def test_mean_var_std_with_an_axis_on_a_0d_value_raise_as_numpy():
             fn(tc.Tensor(2.0, requires_grad=True), axis=-1)
     with pytest.raises(ValueError, match=r"axis 1 is out of range for a 0-D tensor"):
         R.sum(tc.Tensor(2.0, requires_grad=True), axis=1)
+
+
+# ---- ports: HIPS autograd's tests/test_numpy.py (shapes, values, check_grads to order 2) -----
+def closed_form(name: str, x: np.ndarray, axis: Any = None, keepdims: bool = False,
+                ddof: int = 0) -> Any:
+    """The closed form of each op, for check_op: (G, x, out) -> (dJ/dx,)."""
+    out = (np.cumsum(x, axis=axis) if name == "cumsum" else
+           getattr(np, name)(x, axis=axis, keepdims=keepdims, **({"ddof": ddof} if name in (
+               "var", "std") else {})))
+    n = count(x.shape, axis)
+    centred = x - np.mean(x, axis=reduced_axes(x.ndim, axis) or None, keepdims=True)
+
+    def closed(G, x_, out_):
+        if name == "cumsum":
+            if axis is None:
+                return (np.cumsum(np.ravel(G)[::-1])[::-1].reshape(x.shape),)
+            return (np.flip(np.cumsum(np.flip(G, axis), axis=axis), axis),)
+        Gk = np.broadcast_to(kept(G, x.ndim, axis, keepdims), x.shape)
+        o = kept(out, x.ndim, axis, keepdims)
+        local = {"max": lambda: x == o, "min": lambda: x == o, "prod": lambda: o / x,
+                 "var": lambda: 2 * centred / (n - ddof),
+                 "std": lambda: centred / ((n - ddof) * o)}[name]()
+        return (Gk * local,)
+    return closed
+
+
+def op_fn(name: str, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Any:
+    if name == "cumsum":
+        return lambda t: R.cumsum(t, axis=axis)
+    if name in ("var", "std"):
+        return lambda t: getattr(R, name)(t, axis=axis, ddof=ddof, keepdims=keepdims)
+    return lambda t: getattr(R, name)(t, axis=axis, keepdims=keepdims)
+
+
+HIPS_CASES = [  # (op, shape, axis, keepdims, ddof, values from randn r)
+    ("max", (10, 11), None, False, 0, "r"), ("max", (3, 4, 5), 1, False, 0, "r"),
+    ("max", (3, 4, 5), 1, True, 0, "r"), ("min", (10, 11), None, False, 0, "r"),
+    ("min", (3, 4, 5), 1, False, 0, "r"), ("min", (3, 4, 5), 1, True, 0, "r"),
+    ("prod", (2, 3), None, False, 0, "r**2/10+0.1"), ("prod", (2, 3), 0, False, 0, "r**2+0.1"),
+    ("prod", (2, 3), 0, True, 0, "r**2+0.1"), ("prod", (7,), None, False, 0, "r**2+0.1"),
+    ("cumsum", (10, 11), 0, False, 0, "r"), ("cumsum", (10, 11), 1, False, 0, "r"),
+    ("cumsum", (10,), None, False, 0, "r"), ("cumsum", (10, 11), None, False, 0, "r"),
+] + [  # test_var_ddof and test_std_ddof: combo_check over B (3,), C (3, 4), D (1, 3)
+    (name, shape, None, keepdims, ddof, "r") for name in ("var", "std")
+    for shape in ((3,), (3, 4), (1, 3)) for keepdims in (True, False) for ddof in (0, 1)
+] + [
+    (name, shape, axis, keepdims, 2, "r") for name in ("var", "std") for shape in ((3, 4), (1, 3))
+    for axis in (None, 1) for keepdims in (True, False)
+]
+
+
+@pytest.mark.parametrize("name, shape, axis, keepdims, ddof, values", HIPS_CASES)
+@settings(max_examples=FEW)
+@given(data=st.data())
+def test_hips_autograd_cases(name, shape, axis, keepdims, ddof, values, data):
+    """HIPS autograd's test_max/min(_axis, _keepdims), test_prod_1..4, test_cumsum_*,
+    test_var_ddof, test_std_ddof: their shapes and value draws (randn, prod's r²+0.1), and
+    their method, check_grads to order 2 (our check_all: finite differences, then the VJP of
+    the VJP in a random direction)."""
+    # randn has no ties (nor a constant row) almost surely; hypothesis draws them, so max, min
+    # and std take distinct values
+    r = distinct(data, shape) if name in ("max", "min", "std") else data.draw(arrays(shape, "real"),
+                                                                       label="r")
+    x = eval(values, {"r": r})  # noqa: S307  (one of the fixed expressions above)
+    check_all(op_fn(name, axis, keepdims, ddof), {"x": x}, data,
+              closed_form(name, x, axis, keepdims, ddof))
+
+
+@pytest.mark.parametrize("x0", [1.0, -1.0])
+def test_hips_autograd_tied_extrema(x0):
+    """HIPS autograd's test_max_equal_values(_2d) and test_min_3_way_equality: one variable
+    x placed several times, so the tied copies' shares add back up (d/dx max(x, x) = 1)."""
+    def arr(rows: list[list[Any]], t: Any) -> Any:
+        return R_stack([R_stack([t if v == "x" else tc.Tensor(v) for v in row]) for row in rows])
+
+    cases = [
+        (lambda t: R.max(R_stack([t, t])), 1.0),
+        (lambda t: R.max(arr([["x", "x"], ["x", 0.5]], t), axis=1), 1.0 + (x0 > 0.5)),
+        (lambda t: R.min(arr([["x", "x", "x"], ["x", 0.5, 0.5], [0.5, 0.5, 0.5],
+                              ["x", "x", 0.5]], t), axis=0), None),
+    ]
+    for fn, expected in cases:
+        shape = np.shape(fn(tc.Tensor(x0)).data)
+        G = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
+        check_op(Case(fn, ("real",), None), {"x": np.array(x0)}, G)
+        if expected is not None:
+            assert engine_gradients(lambda x: fn(x).sum(), {"x": np.array(x0)})["x"] == expected
+
+
+def R_stack(ts: list[Any]) -> Any:  # noqa: N802
+    from tinygrad_course.ops.shape import stack
+    return stack(ts)
+
+
+# ---- ports: tinygrad's test/test_ops.py (shapes, axes, values uniform in [-2, 2]) ---------
+def check_directional(fn: Any, x: np.ndarray, closed: Any, rng: np.random.Generator) -> None:
+    """For shapes too large for elementwise finite differences (tinygrad's (15, 25, 35)): the
+    closed form, then finite differences along one random direction (first and second order),
+    and float32 kept."""
+    out = fn(tc.Tensor(x))
+    G = rng.uniform(-1, 1, out.shape)
+    got = engine_gradients(lambda x: (fn(x) * G).sum(), {"x": x})["x"]
+    np.testing.assert_allclose(got, closed(G, x, None)[0], rtol=1e-10, atol=1e-12)
+    U = rng.uniform(-1, 1, x.shape)
+    eps = 1e-6
+    loss = lambda v: float(np.sum(np.asarray(fn(v)) * G))  # noqa: E731
+    fd = (loss(x + eps * U) - loss(x - eps * U)) / (2 * eps)
+    assert abs(fd - np.sum(got * U)) <= TOL["finite_diff"] * (abs(fd) + 1) * 10, (fd, got)
+    check_second_order(fn, {"x": x}, G, {"x": rng.uniform(-1, 1, x.shape)}, {"x": U})
+    check_float32(fn, {"x": x}, G)
+
+
+TINYGRAD_CASES = [  # (op, shape, axis, keepdims, ddof); tinygrad's correction is our ddof
+    ("max", (45, 3), None, False, 0), ("max", (3, 4, 5, 6), 1, False, 0),
+    ("max", (), None, False, 0), ("min", (3, 3), None, False, 0), ("min", (45, 3), None, False, 0),
+    ("min", (), None, False, 0),
+    ("prod", (3, 4, 5, 6), 3, False, 0), ("prod", (3, 4, 5, 6), 1, False, 0),
+    ("prod", (3, 4, 5, 6), 1, True, 0), ("prod", (), None, False, 0), ("prod", (), 0, False, 0),
+    ("prod", (), -1, False, 0),
+    ("cumsum", (10,), 0, False, 0), ("cumsum", (20,), 0, False, 0), ("cumsum", (20, 30), 0, False, 0),
+    ("cumsum", (20, 30), 1, False, 0), ("cumsum", (20, 30, 40), 2, False, 0),
+    ("cumsum", (20, 30, 40), -1, False, 0), ("cumsum", (), 0, False, 0),
+] + [  # test_var/std(_axis, _keepdim): (15, 25, 35), correction 1 (torch's default), 0, 5
+    (name, (15, 25, 35), axis, keepdims, ddof) for name in ("var", "std")
+    for axis, keepdims, ddof in [(None, False, 1), (None, False, 0), (None, False, 5),
+                                 (0, False, 1), (2, False, 1), ((1, 2), False, 1), (0, False, 0),
+                                 (2, False, 0), ((1, 2), False, 0), (None, True, 1),
+                                 (0, True, 0)]
+] + [  # test_var/std_one_in_axis: the cases with a gradient (n − ddof > 0, std > 0)
+    ("var", (1,), (0,), False, 0), ("var", (1, 2, 3, 1, 5), (0, 3), False, 0),
+    ("var", (1, 2, 3, 1, 5), (0, 4), False, 1), ("var", (1, 2, 3, 1, 5), (0, 4), False, 0),
+    ("std", (1, 2, 3, 1, 5), (0, 4), False, 1), ("std", (1, 2, 3, 1, 5), (0, 4), False, 0),
+]
+
+
+@pytest.mark.parametrize("name, shape, axis, keepdims, ddof", TINYGRAD_CASES)
+def test_tinygrad_cases(name, shape, axis, keepdims, ddof):
+    rng = np.random.default_rng(abs(hash((name, shape, str(axis), keepdims, ddof))) % 2**32)
+    x = rng.uniform(-2, 2, shape)
+    fn = op_fn(name, axis, keepdims, ddof)
+    np.testing.assert_allclose(fn(tc.Tensor(x)).data, np.asarray(fn(x)), rtol=1e-12)
+    check_directional(fn, x, closed_form(name, x, axis, keepdims, ddof), rng)
+
+
+def test_tinygrad_ties_and_degenerate_axes():
+    """tinygrad's test_max with vals [[1, 1, 0, 1]] (three tied maxima get 1/3 each, times the
+    0.5 of .mul(0.5)); test_var/std_zero_in_axis (an empty input, empty gradient); and
+    test_std_one_in_axis with correction 0 (std 0: gradient 0, our convention)."""
+    np.testing.assert_allclose(grad_of(lambda t: R.max(t) * 0.5, [[1.0, 1.0, 0.0, 1.0]]),
+                               [[1 / 6, 1 / 6, 0.0, 1 / 6]], rtol=1e-15)
+    for fn in (R.var, R.std):
+        x = tc.Tensor(np.ones((1, 0, 3, 0, 5)), requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for ddof in (0, 1, 5):
+                fn(x, axis=(1, 3), ddof=ddof).sum().backward()
+        assert x.grad.shape == (1, 0, 3, 0, 5)
+    x = np.random.default_rng(0).uniform(-2, 2, (1, 2, 3, 1, 5))
+    np.testing.assert_array_equal(grad_of(lambda t: R.std(t, axis=(0, 3)), x), np.zeros(x.shape))
