@@ -18,8 +18,9 @@ from test_ops import TOL, Case, axis_draw, check_op
 from test_ops_shape import FEW, check_all, check_float32, check_second_order
 
 import tinygrad_course as tc
-from tinygrad_course.ops import reductions as R
 from tinygrad_course.gradcheck import engine_gradients
+from tinygrad_course.ops import reductions as R
+from tinygrad_course.ops.shape import stack
 from tinygrad_course.testing import arrays, shapes
 
 COVERED = {"max", "min", "prod", "var", "std", "cumsum"}
@@ -368,10 +369,10 @@ def test_hips_autograd_tied_extrema(x0):
     """HIPS autograd's test_max_equal_values(_2d) and test_min_3_way_equality: one variable
     x placed several times, so the tied copies' shares add back up (d/dx max(x, x) = 1)."""
     def arr(rows: list[list[Any]], t: Any) -> Any:
-        return R_stack([R_stack([t if v == "x" else tc.Tensor(v) for v in row]) for row in rows])
+        return stack([stack([t if v == "x" else tc.Tensor(v) for v in row]) for row in rows])
 
     cases = [
-        (lambda t: R.max(R_stack([t, t])), 1.0),
+        (lambda t: R.max(stack([t, t])), 1.0),
         (lambda t: R.max(arr([["x", "x"], ["x", 0.5]], t), axis=1), 1.0 + (x0 > 0.5)),
         (lambda t: R.min(arr([["x", "x", "x"], ["x", 0.5, 0.5], [0.5, 0.5, 0.5],
                               ["x", "x", 0.5]], t), axis=0), None),
@@ -381,12 +382,8 @@ def test_hips_autograd_tied_extrema(x0):
         G = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape)
         check_op(Case(fn, ("real",), None), {"x": np.array(x0)}, G)
         if expected is not None:
-            assert engine_gradients(lambda x: fn(x).sum(), {"x": np.array(x0)})["x"] == expected
-
-
-def R_stack(ts: list[Any]) -> Any:  # noqa: N802
-    from tinygrad_course.ops.shape import stack
-    return stack(ts)
+            total = engine_gradients(lambda x, fn=fn: fn(x).sum(), {"x": np.array(x0)})["x"]
+            assert total == expected
 
 
 # ---- ports: tinygrad's test/test_ops.py (shapes, axes, values uniform in [-2, 2]) ---------
@@ -414,7 +411,8 @@ TINYGRAD_CASES = [  # (op, shape, axis, keepdims, ddof); tinygrad's correction i
     ("prod", (3, 4, 5, 6), 3, False, 0), ("prod", (3, 4, 5, 6), 1, False, 0),
     ("prod", (3, 4, 5, 6), 1, True, 0), ("prod", (), None, False, 0), ("prod", (), 0, False, 0),
     ("prod", (), -1, False, 0),
-    ("cumsum", (10,), 0, False, 0), ("cumsum", (20,), 0, False, 0), ("cumsum", (20, 30), 0, False, 0),
+    ("cumsum", (10,), 0, False, 0), ("cumsum", (20,), 0, False, 0),
+    ("cumsum", (20, 30), 0, False, 0),
     ("cumsum", (20, 30), 1, False, 0), ("cumsum", (20, 30, 40), 2, False, 0),
     ("cumsum", (20, 30, 40), -1, False, 0), ("cumsum", (), 0, False, 0),
 ] + [  # test_var/std(_axis, _keepdim): (15, 25, 35), correction 1 (torch's default), 0, 5

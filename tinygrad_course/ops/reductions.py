@@ -146,8 +146,8 @@ def _cumsum_vjp(g: Any, out: Any, a: Any, axis: Any = None) -> Any:
         back = slice(None, None, -1)
         return reshape(getitem(cumsum(getitem(g, back), axis=0), back), tuple(a.shape))
     at = _axes(axis, a.ndim)[0]
-    back = (slice(None),) * at + (slice(None, None, -1),)
-    return getitem(cumsum(getitem(g, back), axis=at), back)
+    flip = (slice(None),) * at + (slice(None, None, -1),)
+    return getitem(cumsum(getitem(g, flip), axis=at), flip)
 
 
 CUMSUM = Op("cumsum", "cumsum", lambda a, axis=None: np.cumsum(a, axis=axis),
