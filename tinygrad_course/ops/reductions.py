@@ -63,20 +63,21 @@ def _leave_one_out(a: Any, axis: Any) -> Any:
     """Π_{j≠i} a_j for every element i, as a table of a's shape, without dividing: the reduced
     axes are moved last and flattened to one axis of n, each row is repeated n times as an
     (…, n, n) array whose diagonal is set to 1, and the table's own prod takes the last axis
-    (so on Tensors it is recorded, for second derivatives)."""
+    (so on Tensors it is recorded, for second derivatives). NOTE: n² values per output: used
+    only when some output is 0."""
     shape = tuple(a.shape)
     reduced = _axes(axis, len(shape))
     kept = [i for i in range(len(shape)) if i not in reduced]
     perm = (*kept, *sorted(reduced))
-    moved = transpose(a, perm) if perm != tuple(range(len(shape))) else a
+    same = perm == tuple(range(len(shape)))  # the reduced axes are already last
+    moved = a if same else transpose(a, perm)
     lead = tuple(shape[i] for i in kept)
     n = _count(shape, axis)
     rows = broadcast_to(reshape(moved, lead + (1, n)), shape=lead + (n, n))
     eye = np.eye(n, dtype=bool)
     table = prod(rows * ~eye + eye, axis=-1)  # row i: a with a_i replaced by 1
     table = reshape(table, tuple(shape[i] for i in perm))
-    return transpose(table, tuple(int(i) for i in np.argsort(perm))) if perm != tuple(
-        range(len(shape))) else table
+    return table if same else transpose(table, tuple(int(i) for i in np.argsort(perm)))
 
 
 def _prod_vjp(g: Any, out: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -114,14 +115,25 @@ def _var_vjp(g: Any, out: Any, a: Any, axis: Any = None, ddof: int = 0,
     return _spread(g, a, axis) * (a - mean(a, axis=axis, keepdims=True)) * (2 / d)
 
 
+def _constant(a: Any, axis: Any) -> np.ndarray:
+    """A constant mask, with the reduced axes kept: True where all reduced values are equal.
+    (np.std of three 0.1 is 1.4e-17, not 0: the test is on the values, not on std.)"""
+    values = np.asarray(_data(a))
+    shape = _keepdims_shape(values.shape, axis)
+    if values.size == 0:
+        return np.zeros(shape, dtype=bool)
+    axes = _axes(axis, values.ndim)
+    first = np.max(values, axis=axes, keepdims=True)
+    return np.all(values == first, axis=axes, keepdims=True).reshape(shape)
+
+
 def _std_vjp(g: Any, out: Any, a: Any, axis: Any = None, ddof: int = 0,
              keepdims: bool = False) -> Any:
-    # NOTE: std is not differentiable where it is 0 (constant input); 0 is a subgradient there
+    # NOTE: std is not differentiable at a constant input (std 0); 0 is a subgradient there
     d = _dof("std", a, axis, ddof)
-    s = _kept(out, a, axis)
-    zero, nonzero = s == 0, s != 0
-    centred = (a - mean(a, axis=axis, keepdims=True)) * nonzero  # exactly 0 where std is 0
-    return _spread(g, a, axis) * centred / ((s + zero) * d)
+    const = _constant(a, axis)
+    centred = (a - mean(a, axis=axis, keepdims=True)) * ~const  # exactly 0 where constant
+    return _spread(g, a, axis) * centred / ((_kept(out, a, axis) + const) * d)
 
 
 VAR = Op("var", "var",
