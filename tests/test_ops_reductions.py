@@ -105,9 +105,10 @@ def test_prod(data):
 @given(data=st.data())
 def test_prod_with_zeros_matches_the_leave_one_out_product(data):
     """Some entries set to 0 (one, two, ...): the exact Π_{j≠i} x_j, against a loop."""
-    x, axis, keepdims = draw_reduction(data)
+    x = data.draw(arrays(shapes(0, 3, 3), "real"), label="x")
+    axis, keepdims = axis_draw(data, x.ndim), data.draw(st.booleans(), label="keepdims")
     zeros = data.draw(arrays(x.shape, "real"), label="where zero") > 1.0
-    x = np.where(zeros, 0.0, x)
+    x = np.where(zeros, 0.0, x / 2)
     fn = lambda t: R.prod(t, axis=axis, keepdims=keepdims)  # noqa: E731
 
     def closed(G, x_, out_):
@@ -120,7 +121,16 @@ def test_prod_with_zeros_matches_the_leave_one_out_product(data):
             loo[i] = np.prod(others[sel])
         return (np.broadcast_to(kept(G, x.ndim, axis, keepdims), x.shape) * loo,)
 
-    check_all(fn, {"x": x}, data, closed)
+    out = fn(tc.Tensor(x))
+    G = data.draw(arrays(out.shape, "real"), label="G")
+    check_op(Case(fn, ("real",), closed), {"x": x}, G)
+    # NOTE: along a direction U through zeros, h of check_second_order can be a polynomial of
+    # high degree whose derivative is exactly 0 (the engine's answer) while the central
+    # difference is off by O(ε² h‴); a shorter U and x halved keep that inside the tolerance
+    V = data.draw(arrays(x.shape, "real"), label="V")
+    U = data.draw(arrays(x.shape, "real"), label="U") / 3
+    check_second_order(fn, {"x": x}, G, {"x": V}, {"x": U})
+    check_float32(fn, {"x": x}, G)
 
 
 @pytest.mark.parametrize("name", ["var", "std"])
