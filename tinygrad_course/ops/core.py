@@ -200,10 +200,12 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    # numpy takes axis 0 or -1 on a 0-d array (as if it were 1-D): it reduces nothing away,
+    # so a 0-d value has no axes to reduce (or to restore in the gradient)
     for ax in axes:
-        if not -ndim <= ax < max(ndim, 1):
+        if not -max(ndim, 1) <= ax < max(ndim, 1):
             raise ValueError(f"axis {ax} is out of range for a {ndim}-D tensor")
-    return tuple(ax % max(ndim, 1) for ax in axes)
+    return tuple(ax % ndim for ax in axes) if ndim else ()
 
 
 # ---- broadcasting, undone in one place --------------------------------------------------
