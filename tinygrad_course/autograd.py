@@ -17,7 +17,7 @@ import numpy as np
 from .graph import needs_grad, topological_order
 from .ops import describe, mode, sum_to_shape
 from .ops.cast import ASTYPE
-from .tensor import Tensor
+from .tensor import _CLOCK, Tensor
 
 
 def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None:
@@ -116,6 +116,7 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
     for root, seed in zip(roots, seeds):
         grads[root] = seed if root not in grads else grads[root] + seed
     anomaly = mode.anomaly
+    now = _CLOCK[0]  # the in-place clock: no node recorded at `now` can see a later change
     previous, mode.grad_enabled = mode.grad_enabled, create_graph
     try:
         for node in reversed(order):
@@ -139,14 +140,10 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
             out: Any = node if create_graph else node._value
             args = node._inputs if create_graph else node._saved
             vjps, params, epoch = op.vjps, node._params, node._epoch
-            if node._changed > epoch:
-                _modified(node, node, op)
+            if epoch < now:  # something changed in place since this node was recorded
+                _check_versions(node, epoch)
             for i, x in enumerate(node._inputs):
-                if not isinstance(x, Tensor):
-                    continue
-                if x._changed > epoch:
-                    _modified(x, node, op)
-                if x.requires_grad:
+                if isinstance(x, Tensor) and x.requires_grad:
                     gi = vjps[i](g, out, *args, **params) if params else vjps[i](g, out, *args)
                     shape = x._value.shape
                     if gi.shape != shape:
@@ -169,6 +166,13 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
     finally:
         mode.grad_enabled = previous
     return found
+
+
+def _check_versions(node: Tensor, epoch: int) -> None:
+    """Raise if the node's value or an input it saved changed in place after ``epoch``."""
+    for x in (node, *node._inputs):
+        if isinstance(x, Tensor) and x._changed > epoch:
+            _modified(x, node, node._op)
 
 
 def _modified(x: Tensor, node: Tensor, op: Any) -> None:
