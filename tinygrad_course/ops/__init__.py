@@ -3,7 +3,8 @@
 Each op is one ``Op(...)`` entry (see :class:`core.Op`) in the module of its family:
 
   * :mod:`.elementwise`: + − * / ** and the activations (σ, tanh, ReLU, ...),
-  * :mod:`.reductions`: Σ and mean,
+  * :mod:`.reductions`: Σ, mean, max, min, prod, var, std, cumsum (argmax and argmin are
+    constants beside them),
   * :mod:`.shape`: transpose, reshape, broadcast_to, getitem (and its scatter index_add),
     split, concatenate, stack, expand_dims, squeeze, repeat, tile, pad,
   * :mod:`.linalg`: matmul (1-D, 2-D and batched), tensordot, einsum,
@@ -72,8 +73,26 @@ from .losses import (
     categorical_cross_entropy,
     categorical_cross_entropy_with_logits,
 )
-from .reductions import MEAN, SUM, mean
-from .reductions import sum as sum  # noqa: PLC0414  (shadows the builtin inside ops only)
+from .reductions import (
+    CUMSUM,
+    MAX,
+    MEAN,
+    MIN,
+    PROD,
+    STD,
+    SUM,
+    VAR,
+    argmax,
+    argmin,
+    cumsum,
+    mean,
+    prod,
+    std,
+    var,
+)
+from .reductions import max as max  # noqa: PLC0414  (these three shadow builtins inside ops only)
+from .reductions import min as min  # noqa: PLC0414
+from .reductions import sum as sum  # noqa: PLC0414
 from .shape import (
     BROADCAST_TO,
     CONCATENATE,
@@ -122,4 +141,6 @@ __all__ = [
     "tile", "pad", "tensordot", "einsum",
     "categorical_cross_entropy", "categorical_cross_entropy_with_logits", "logsumexp",
     "softmax", "log_softmax",
+    "MAX", "MIN", "PROD", "VAR", "STD", "CUMSUM",
+    "max", "min", "prod", "var", "std", "cumsum", "argmax", "argmin",
 ]
