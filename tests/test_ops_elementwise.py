@@ -219,6 +219,20 @@ def test_where_tensor_condition_broadcasts_with_x_and_y_and_takes_numbers():
     assert isinstance(const, tc.Tensor) and not const.requires_grad
 
 
+def test_where_of_numbers_tinygrad_port():
+    """tinygrad test/test_ops.py test_where: torch.where(x > 0.5, 4, 2) on a (100,) x; and a
+    number beside a float32 Tensor keeps float32 (numpy's weak Python scalars)."""
+    x = tc.Tensor(np.random.default_rng(3).uniform(-2, 2, 100), requires_grad=True)
+    out = E.where(x > 0.5, 4, 2)
+    np.testing.assert_array_equal(out.data, np.where(x.data > 0.5, 4, 2))
+    x32 = tc.Tensor(np.float32([1.0, -1.0]), requires_grad=True)
+    y = E.where(x32 > 0, x32, 0.0)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x32.grad.dtype == np.float32
+    np.testing.assert_array_equal(x32.grad, [1.0, 0.0])
+
+
 def test_where_condition_never_gets_a_gradient():
     c = tc.Tensor([1.0, 0.0], requires_grad=True)
     x = tc.Tensor([2.0, 3.0], requires_grad=True)
