@@ -243,7 +243,9 @@ def test_where_condition_never_gets_a_gradient():
 
 def test_where_error_names_the_op_and_shapes():
     x = tc.Tensor(np.ones((2, 3)), requires_grad=True, name="x")
-    with pytest.raises(ValueError, match=r"^where: x \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"^where: condition \(4, 1\), x \(2, 3\), 0.0: "
+                                         r"condition and x: shapes \(4, 1\) and \(2, 3\) "
+                                         r"do not broadcast"):
         E.where(np.ones((4, 1), dtype=bool), x, 0.0)
 
 

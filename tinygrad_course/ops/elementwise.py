@@ -38,7 +38,13 @@ def _share(g: Any, first: Any, tie: Any) -> Any:
 
 def _where_rule(x: tuple[int, ...], y: tuple[int, ...], condition: Any = None,
                 **_: Any) -> tuple[int, ...]:
-    return broadcast_rule(np.shape(condition), x, y)
+    named = {"condition": np.shape(condition), "x": x, "y": y}
+    for first, second in (("condition", "x"), ("condition", "y"), ("x", "y")):
+        try:
+            broadcast_rule(named[first], named[second])
+        except ValueError as why:
+            raise ValueError(f"{first} and {second}: {why}") from None
+    return broadcast_rule(*named.values())
 
 
 def _pow_vjp(g: Any, out: Any, a: Any, p: float) -> Any:
@@ -244,6 +250,12 @@ def where(condition: Any, x: Any, y: Any) -> Any:
                       dtype=bool)
     if isinstance(condition, Tensor) and not isinstance(x, Tensor) and not isinstance(y, Tensor):
         return Tensor(np.where(cond, x, y))  # a constant, as a Tensor like its condition
+    if isinstance(x, Tensor) or isinstance(y, Tensor):  # say why, without the mask's values
+        try:
+            _where_rule(np.shape(x), np.shape(y), condition=cond)
+        except ValueError as why:
+            raise ValueError(f"where: condition {cond.shape}, {describe(x)}, {describe(y)}: "
+                             f"{why}") from None
     return WHERE(x, y, condition=cond)
 
 
