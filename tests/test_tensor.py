@@ -75,10 +75,14 @@ def test_numbers_and_arrays_mix_in_on_either_side():
         np.testing.assert_allclose(result.data, expected)
 
 
-def test_exponent_must_be_a_number():
-    v = tc.Tensor([1.0, 2.0], name="v")
+def test_a_tensor_exponent_is_an_input_and_a_string_exponent_is_refused():
+    v = tc.Tensor([1.0, 2.0], name="v", requires_grad=True)
+    p = tc.Tensor(2.0, requires_grad=True)
+    (v ** p).sum().backward()
+    np.testing.assert_allclose(v.grad, [2.0, 4.0])
+    np.testing.assert_allclose(p.grad, 4.0 * np.log(2.0))
     with pytest.raises(TypeError, match="pow: v \\(2,\\) .* the exponent must be a number"):
-        v ** tc.Tensor(2.0)
+        v ** "abc"
 
 
 # ---- Python's protocols, as numpy has them ----------------------------------------------------
