@@ -15,7 +15,7 @@ from tinygrad_course.testing import arrays
 
 # ---- the course's own functions, as the assignments write them ---------------------------------
 def relu(Z):
-    A = Z * (Z > 0)
+    A = np.maximum(0, Z)
     cache = Z
     return A, cache
 

@@ -14,33 +14,72 @@ deeplearning.ai's "Neural Networks and Deep Learning".
 from .autograd import backward, detect_anomaly, enable_grad, grad, no_grad
 from .custom import custom_op
 from .gradcheck import assert_gradcheck, gradcheck
+from .ops import abs as abs  # noqa: PLC0414  (a builtin's name, only as tc.abs)
 from .ops import (
+    argmax,
+    argmin,
+    astype,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     broadcast_to,
+    categorical_cross_entropy,
+    categorical_cross_entropy_with_logits,
     clip,
+    concatenate,
+    cos,
+    cumsum,
+    einsum,
     exp,
+    expand_dims,
+    expm1,
     leaky_relu,
     log,
+    log1p,
+    log_softmax,
+    logsumexp,
     matmul,
+    maximum,
     mean,
+    minimum,
+    pad,
+    power,
+    prod,
     relu,
+    repeat,
     reshape,
     sigmoid,
+    sin,
+    softmax,
+    split,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
     sum_to_shape,
     tanh,
+    tensordot,
+    tile,
     transpose,
+    var,
+    where,
 )
-from .ops import sum as sum  # noqa: PLC0414  (tc.sum shadows the builtin only inside tc)
+from .ops import max as max  # noqa: PLC0414  (a builtin's name, only as tc.max)
+from .ops import min as min  # noqa: PLC0414  (a builtin's name, only as tc.min)
+from .ops import sum as sum  # noqa: PLC0414  (a builtin's name, only as tc.sum)
 from .tensor import Tensor
 from .viz import draw_graph, save_svg
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "backward", "grad", "no_grad", "enable_grad", "detect_anomaly",
-    "gradcheck", "assert_gradcheck", "custom_op",
-    "exp", "log", "sigmoid", "tanh", "relu", "leaky_relu", "clip", "matmul", "transpose",
-    "reshape", "sum", "mean", "broadcast_to", "sum_to_shape",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "draw_graph", "save_svg",
+    "Tensor", "backward", "grad", "no_grad", "enable_grad", "detect_anomaly", "gradcheck",
+    "assert_gradcheck", "custom_op", "draw_graph", "save_svg", "abs", "argmax", "argmin",
+    "astype", "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to",
+    "categorical_cross_entropy", "categorical_cross_entropy_with_logits", "clip", "concatenate",
+    "cos", "cumsum", "einsum", "exp", "expand_dims", "expm1", "leaky_relu", "log", "log1p",
+    "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "pad",
+    "power", "prod", "relu", "repeat", "reshape", "sigmoid", "sin", "softmax", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "sum", "sum_to_shape", "tanh", "tensordot", "tile",
+    "transpose", "var", "where",
 ]

@@ -310,8 +310,14 @@ class Tensor:
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
         return ops.matmul(other, self)
 
-    def __pow__(self, exponent: float) -> Tensor:
+    def __pow__(self, exponent: ArrayLike) -> Tensor:
         return ops.power(self, exponent)
+
+    def __rpow__(self, base: ArrayLike) -> Tensor:
+        return ops.power(base, self)
+
+    def __abs__(self) -> Tensor:
+        return ops.abs(self)
 
     def __neg__(self) -> Tensor:
         return ops.neg(self)
@@ -356,6 +362,61 @@ class Tensor:
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         return ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.min(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The index of the largest value (a constant: it has no gradient)."""
+        return ops.argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The index of the smallest value (a constant: it has no gradient)."""
+        return ops.argmin(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.prod(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0,
+            keepdims: bool = False) -> Tensor:
+        return ops.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0,
+            keepdims: bool = False) -> Tensor:
+        return ops.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        return ops.cumsum(self, axis=axis)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def square(self) -> Tensor:
+        return ops.square(self)
+
+    def sin(self) -> Tensor:
+        return ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return ops.cos(self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """Softmax along ``axis`` (numpy's last axis by default; axis=0 for the course's
+        Z of shape (n_classes, m))."""
+        return ops.softmax(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return ops.log_softmax(self, axis=axis)
+
+    def logsumexp(self, axis: int | tuple[int, ...] | None = None,
+                  keepdims: bool = False) -> Tensor:
+        return ops.logsumexp(self, axis=axis, keepdims=keepdims)
 
     def exp(self) -> Tensor:
         return ops.exp(self)
