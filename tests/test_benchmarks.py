@@ -79,3 +79,25 @@ def test_profile_is_a_markdown_table_naming_the_ops():
     assert text.startswith("engine (nn step) on D flower 2-4-1 tanh/sigmoid, m=40: ")
     assert "| function | calls per iteration | own µs per iteration | with callees µs |" in text
     assert "(binary_cross_entropy vjp 0)" in text and "_backprop" in text
+
+
+def test_compare_times_an_earlier_commit_against_this_checkout(capsys):
+    """``python -m benchmarks.compare REV``: both trees' workers run, paired, into one table."""
+    from benchmarks import compare
+
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    assert compare.main(["HEAD", "--quick", "--rounds", "2", "--only", "D",
+                         "--min-iters", "3", "--min-time", "0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "| workload | engine/numpy at HEAD | engine/numpy now |" in out
+    row = next(line for line in out.splitlines() if line.startswith("| D |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert float(cells[1]) > 0 and float(cells[2]) > 0 and float(cells[3].split()[0]) > 0
+
+
+def test_compare_refuses_an_unknown_commit():
+    from benchmarks import compare
+
+    with pytest.raises(SystemExit, match="git archive no-such-commit"):
+        compare.main(["no-such-commit", "--quick", "--only", "D"])
