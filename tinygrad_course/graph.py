@@ -23,27 +23,17 @@ def topological_order(roots: Iterable[Tensor],
     # Each stack entry is a node and an iterator over its inputs, last input first: the same
     # order as the recursive walk, with every node pushed once.
     stack: list[tuple[Tensor, Iterator[Any]]] = []
+    grad_only = follow is needs_grad  # backward's walk: the test inlined, not a call an edge
     for root in reversed(list(roots)):
         if root in seen:
             continue
         seen.add(root)
         stack.append((root, reversed(root._inputs)))
-        if follow is needs_grad:  # backward's walk, with the test inlined (a call an edge)
-            while stack:
-                node, inputs = stack[-1]
-                for x in inputs:
-                    if isinstance(x, Tensor) and x.requires_grad and x not in seen:
-                        seen.add(x)
-                        stack.append((x, reversed(x._inputs)))
-                        break
-                else:
-                    stack.pop()
-                    order.append(node)
-            continue
         while stack:
             node, inputs = stack[-1]
             for x in inputs:
-                if isinstance(x, Tensor) and x not in seen and (follow is None or follow(x)):
+                if isinstance(x, Tensor) and x not in seen and (
+                        x.requires_grad if grad_only else follow is None or follow(x)):
                     seen.add(x)
                     stack.append((x, reversed(x._inputs)))
                     break
