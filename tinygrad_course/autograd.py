@@ -171,7 +171,7 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
 def _check_versions(node: Tensor, epoch: int) -> None:
     """Raise if the node's value or an input it saved changed in place after ``epoch``."""
     for x in (node, *node._inputs):
-        if isinstance(x, Tensor) and x._changed > epoch:
+        if isinstance(x, Tensor) and hasattr(x, "_changes") and x._changes[1] > epoch:
             _modified(x, node, node._op)
 
 
