@@ -38,6 +38,8 @@ class Tensor:
     # cost nothing when the garbage collector walks a graph of 100,000 nodes.
     __slots__ = ("_value", "grad", "requires_grad", "name", "_op", "_inputs", "_saved",
                  "_params", "_retain", "_changes", "_epoch")
+    _changes: tuple[int, int]
+    _epoch: int
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False,
                  name: str | None = None, dtype: Any = None) -> None:
