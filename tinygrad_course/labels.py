@@ -17,7 +17,7 @@ import numpy as np
 from .tensor import Tensor
 
 __all__ = ["layer_of", "num", "rows", "shape_text", "axes_text", "op_label", "display_names",
-           "local_derivative"]
+           "local_derivative", "derivative_formula"]
 
 GENERATED = ("u", "v", "p", "q", "r", "s", "t", "h", "k")  # not w, a, z, m: course names
 _LAYER = re.compile(r"^(?:W|b|Z|A)\^?\[?([1-9]\d*)\]?$")  # W1, b1, Z1, A1 (or W[1]): layer 1
@@ -125,6 +125,18 @@ def local_derivative(t: Tensor, i: int, names: dict[int, str], precision: int) -
             return head + num(np.asarray(value).item(), precision)
         except (ArithmeticError, ValueError, TypeError):
             pass
+    formula = derivative_formula(t, i, names, precision)
+    if "dZ" in formula:  # a VJP in the course's notation, dW = dZ·Xᵀ: name the gradients
+        return f"d{names[id(x)]} = " + formula.replace("dZ", f"d{names[id(t)]}")
+    return head + formula
+
+
+def derivative_formula(t: Tensor, i: int, names: dict[int, str], precision: int) -> str:
+    """The op's formula for ∂t/∂(input i) with the operands' names and the params filled in:
+    "{1}" of mul becomes "c", "dZ·{1}ᵀ" of matmul "dZ·Xᵀ" (dZ: the gradient arriving at t)."""
+    op = t._op
+    if op is None:
+        return ""
     operands = [names.get(id(y), "·") if isinstance(y, Tensor)
                 else num(y, precision) if np.size(y) == 1 else "array"
                 for y in t._inputs]
@@ -135,10 +147,7 @@ def local_derivative(t: Tensor, i: int, names: dict[int, str], precision: int) -
             return operands[int(key)]
         return num(t._params[key], 4) if key in t._params else m.group(0)
 
-    formula = _PLACEHOLDER.sub(fill, op.derivs[i])
-    if "dZ" in formula:  # a VJP in the course's notation, dW = dZ·Xᵀ: name the gradients
-        return f"d{names[id(x)]} = " + formula.replace("dZ", f"d{names[id(t)]}")
-    return head + formula
+    return _PLACEHOLDER.sub(fill, op.derivs[i])
 
 
 def _data(x: Any) -> Any:

@@ -34,7 +34,7 @@ from .ops import broadcast_axes, broadcast_rule
 from .render import RenderError, render_svg
 from .tensor import Tensor
 
-__all__ = ["draw_graph", "save_svg", "layer_of"]
+__all__ = ["draw_graph", "save_svg", "layer_of", "Steps", "backward_steps"]
 
 BLUE, RED = "#1f5fbf", "#c0392b"
 STYLES: dict[str, dict[str, str]] = {
@@ -287,3 +287,6 @@ def _repr_svg_(self: Tensor) -> str | None:
 
 # Tensor lives to the left of viz and cannot import it: the notebook hook is attached here.
 setattr(Tensor, "_repr_svg_", _repr_svg_)  # noqa: B010
+
+# The steps of a backward pass live in their own module; viz hands the names on.
+from .stepper import Steps, backward_steps  # noqa: E402
