@@ -293,21 +293,23 @@ class _Writer:
         return f"{head} : {shape_text(t.shape)}"
 
     def expression(self, t: Tensor, operands: list[str]) -> str:
+        """The op applied to its operands' texts: "b · c", "−u", "x ** 2", "wᵀ", "L(A2, Y)",
+        "Σ(v, axis=1)"; a negative number after an operator gets parentheses."""
         op = t._op
         if op is None:
             return operands[0] if operands else ""
         if op.name == "pow":
-            return f"{operands[0]} ** {num(t._params['p'], self.s.precision)}"
+            return f"{_paren(operands[0])} ** {num(t._params['p'], self.s.precision)}"
         if op.name == "neg":
-            return f"−{operands[0]}"
+            return f"−{_paren(operands[0])}"
         if op.name == "transpose" and t._params.get("axes") is None:
-            return f"{operands[0]}ᵀ"
+            return f"{_paren(operands[0])}ᵀ"
         if len(operands) == 2 and op.label in _INFIX:
-            return f"{operands[0]} {_INFIX[op.label]} {operands[1]}"
-        label = op_label(t)
+            return f"{operands[0]} {_INFIX[op.label]} {_paren(operands[1])}"
+        label, extra = op.label, op_label(t)[len(op.label):].strip()
         if label.endswith(")") and "(" in label:  # L(a, y): the cost, with its own operands
             label = label[:label.index("(")]
-        return f"{label}({', '.join(operands)})"
+        return f"{label}({', '.join(operands + ([extra] if extra else []))})"
 
     def backward_step(self, n: int, r: BackwardRecord) -> dict[str, Any]:
         node = self.s.tensors[r.tensor]
@@ -360,10 +362,10 @@ class _Writer:
         eq = "=" if r.before is None else "+="
         if r.local is not None:
             text = (f"{me} {eq} {up} · {self.partial(r)} = {self.one(r.upstream)} · "
-                    f"{self.one(r.local)} = {self.one(r.contribution)}")
+                    f"{_paren(self.one(r.local))} = {self.one(r.contribution)}")
             if r.before is not None:
-                text += (f"; {me} = {self.one(r.before)} + {self.one(r.contribution)} = "
-                         f"{self.one(r.after)}")
+                text += (f"; {me} = {self.one(r.before)} + {_paren(self.one(r.contribution))}"
+                         f" = {self.one(r.after)}")
             return text
         term = self.share(r, up)
         if r.axes is not None:
@@ -379,6 +381,11 @@ class _Writer:
                 pair = (g, o[::-1]) if r.position == 0 else (o[::-1], g)
                 text += f" = {shape_text(pair[0])} · {shape_text(pair[1])}"
         return text
+
+
+def _paren(text: str) -> str:
+    """-0.5 as (-0.5) where it follows an operator: 3 · (-0.5), not 3 · -0.5."""
+    return f"({text})" if text.startswith("-") else text
 
 
 def _plain(x: Any) -> Any:
