@@ -1,5 +1,6 @@
 """Docs stay true to the code: every block marked ``<!-- output: CMD -->`` in README.md or
-docs/*.md is exactly what CMD prints today."""
+docs/*.md is exactly what CMD prints today, and every block marked ``<!-- printed by the
+python block above -->`` is exactly what that python block prints."""
 
 from __future__ import annotations
 
@@ -13,10 +14,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MARKED = re.compile(r"<!-- output: (?P<cmd>.+?) -->\s*```\w*\n(?P<text>.*?)```", re.S)
+PRINTED = re.compile(r"```python\n(?P<code>(?:(?!```).)*?)```\s*"
+                     r"<!-- printed by the python block above -->\s*```\w*\n(?P<text>.*?)```",
+                     re.S)
+
+
+def docs():
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
 def marked_blocks():
-    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+    for doc in docs():
         if doc.exists():
             for m in MARKED.finditer(doc.read_text(encoding="utf-8")):
                 yield pytest.param(m["cmd"], m["text"], id=f"{doc.name}:{m['cmd']}")
@@ -27,5 +35,21 @@ def test_documented_output_is_what_the_command_prints(cmd, text):
     argv = shlex.split(cmd)
     assert argv[0] == "python", "marked commands run with the test's Python"
     out = subprocess.run([sys.executable, *argv[1:]], cwd=REPO, capture_output=True,
+                         text=True, timeout=300, check=True).stdout
+    assert out == text
+
+
+def printing_blocks():
+    for doc in docs():
+        if doc.exists():
+            text = doc.read_text(encoding="utf-8")
+            for m in PRINTED.finditer(text):
+                line = text.count("\n", 0, m.start()) + 1
+                yield pytest.param(m["code"], m["text"], id=f"{doc.name}:{line}")
+
+
+@pytest.mark.parametrize("code, text", list(printing_blocks()))
+def test_documented_python_prints_what_the_doc_says(code, text):
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, timeout=300, check=True).stdout
     assert out == text

@@ -15,7 +15,6 @@ same graph always gives the same DOT text, and a 100,000-node chain needs no rec
 from __future__ import annotations
 
 import html
-import re
 from collections import Counter, deque
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,18 @@ import graphviz
 import numpy as np
 
 from .graph import topological_order
+from .labels import axes_text as _axes
+from .labels import display_names as _display_names
+from .labels import layer_of, local_derivative
+from .labels import num as _num
+from .labels import op_label as _op_label
+from .labels import rows as _rows
+from .labels import shape_text as _shape
 from .ops import broadcast_axes, broadcast_rule
 from .render import RenderError, render_svg
 from .tensor import Tensor
 
-__all__ = ["draw_graph", "save_svg", "layer_of"]
+__all__ = ["draw_graph", "save_svg", "layer_of", "Steps", "backward_steps"]
 
 BLUE, RED = "#1f5fbf", "#c0392b"
 STYLES: dict[str, dict[str, str]] = {
@@ -44,9 +50,6 @@ STYLES: dict[str, dict[str, str]] = {
 _STYLE = {kind: " ".join(f'{k}="{v}"' for k, v in attrs.items())
           for kind, attrs in STYLES.items()}
 _BACK = f'dir=back color="{RED}" fontcolor="{RED}"'
-_GENERATED = ("u", "v", "p", "q", "r", "s", "t", "h", "k")  # not w, a, z, m: course names
-_LAYER = re.compile(r"^(?:W|b|Z|A)\^?\[?([1-9]\d*)\]?$")  # W1, b1, Z1, A1 (or W[1]): layer 1
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
@@ -79,44 +82,7 @@ def save_svg(root: Tensor, path: str | Path, *, backend: str = "auto", engine: s
     return path
 
 
-def layer_of(name: str | None) -> int | None:
-    """The layer l of a tensor named W{l}, b{l}, Z{l} or A{l} (l >= 1), else None."""
-    m = _LAYER.match(name or "")
-    return int(m.group(1)) if m else None
-
-
 # ---- formatting -------------------------------------------------------------------------------
-def _num(x: Any, precision: int) -> str:
-    if isinstance(x, (bool, np.bool_)):
-        return str(bool(x))
-    if isinstance(x, (complex, np.complexfloating)):
-        return f"{complex(x):.{precision}g}"
-    x = float(x)
-    return "0" if x == 0 else f"{x:.{precision}g}"
-
-
-def _rows(a: Any, precision: int) -> list[str]:
-    """A small array as text lines: a scalar, one line per row of a matrix, and a column
-    such as b^[l] (n, 1) on one line, transposed: [0.1, 0.2]ᵀ."""
-    a = np.asarray(a)
-    if a.ndim == 0:
-        return [_num(a.item(), precision)]
-    if a.size == 0:
-        return ["[]"]
-    if a.ndim == 2 and a.shape[1] == 1 < a.shape[0]:
-        return ["[" + ", ".join(_num(x, precision) for x in a[:, 0]) + "]ᵀ"]
-    rows = a.reshape(-1, a.shape[-1]) if a.ndim > 1 else a.reshape(1, -1)
-    return ["[" + ", ".join(_num(x, precision) for x in row) + "]" for row in rows]
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
-
-
-def _axes(axes: tuple[int, ...]) -> str:
-    return f"axis={axes[0]}" if len(axes) == 1 else f"axis={axes}"
-
-
 def _html(*lines: str) -> str:
     """Lines (already escaped) as a Graphviz HTML-like label: safe for any user-given name."""
     return "<" + "<BR/>".join(lines) + ">"
@@ -124,27 +90,6 @@ def _html(*lines: str) -> str:
 
 def _red(text: str) -> str:
     return f'<FONT COLOR="{RED}">{text}</FONT>'
-
-
-def _op_label(t: Tensor) -> str:
-    op, p = t._op, t._params
-    if op is None:
-        return ""
-    extra = ""
-    if op.name in ("sum", "mean") and p.get("axis") is not None:
-        axis = p["axis"]
-        extra = f" axis={axis}" if isinstance(axis, (int, np.integer)) else f" axis={tuple(axis)}"
-    elif op.name == "pow":
-        extra = f" {_num(p['p'], 4)}"
-    elif op.name == "leaky_relu" and p.get("slope", 0.01) != 0.01:
-        extra = f" slope={_num(p['slope'], 4)}"
-    elif op.name in ("reshape", "broadcast_to"):
-        extra = " " + _shape(tuple(p["shape"]))
-    elif op.name == "clip":
-        extra = f" [{p.get('lo')}, {p.get('hi')}]"
-    elif op.name == "transpose" and p.get("axes") is not None:
-        extra = f" {tuple(p['axes'])}"
-    return op.label + extra
 
 
 # ---- the drawing --------------------------------------------------------------------------------
@@ -273,34 +218,8 @@ class _Drawing:
         return f"Σ {_axes(axes)}" if axes else ""
 
     def local_derivative(self, t: Tensor, i: int) -> str:
-        """∂t/∂(input i): a number when every value is a scalar (the VJP at g = 1), else the
-        op's formula with the operands' names filled in."""
-        op, x = t._op, t._inputs[i]
-        if op is None:
-            return ""
-        head = f"∂{self.names[id(t)]}/∂{self.names[id(x)]} = "
-        args = t._saved if t._saved is not None else tuple(_data(y) for y in t._inputs)
-        if t.size == 1 and all(np.size(a) == 1 for a in args):
-            try:
-                with np.errstate(all="ignore"):
-                    value = op.vjps[i](np.ones_like(t.data), t.data, *args, **t._params)
-                return head + _num(np.asarray(value).item(), self.precision)
-            except (ArithmeticError, ValueError, TypeError):
-                pass
-        operands = [self.names.get(id(y), "·") if isinstance(y, Tensor)
-                    else _num(y, self.precision) if np.size(y) == 1 else "array"
-                    for y in t._inputs]
-
-        def fill(m: re.Match[str]) -> str:
-            key = m.group(1)
-            if key.isdigit() and int(key) < len(operands):
-                return operands[int(key)]
-            return _num(t._params[key], 4) if key in t._params else m.group(0)
-
-        formula = _PLACEHOLDER.sub(fill, op.derivs[i])
-        if "dZ" in formula:  # a VJP in the course's notation, dW = dZ·Xᵀ: name the gradients
-            return f"d{self.names[id(x)]} = " + formula.replace("dZ", f"d{self.names[id(t)]}")
-        return head + formula
+        """∂t/∂(input i), as labels.local_derivative writes it with this picture's names."""
+        return local_derivative(t, i, self.names, self.precision)
 
 
 def _node(nid: str, label: str, kind: str, root: bool = False) -> str:
@@ -338,28 +257,6 @@ def _plural(n: int, what: str) -> str:
     return f"{n:,} {what}" + ("" if n == 1 else "s")
 
 
-def _display_names(order: list[Tensor], root: Tensor) -> dict[int, str]:
-    """Each tensor's name, or a generated one that no named tensor of the graph uses: J for
-    an unnamed root, u, v, p, q, ... for results (as in the lecture), x1, x2, ... for leaves."""
-    taken = {t.name for t in order if t.name}
-    results = (f"{s}{k or ''}" for k in range(len(order) + 1) for s in _GENERATED)
-    leaves = (f"x{k}" for k in range(1, 2 * len(order) + 2))
-    names = {}
-    for t in order:
-        if t.name:
-            names[id(t)] = t.name
-            continue
-        if t is root and "J" not in taken:
-            names[id(t)] = "J"
-            continue
-        fresh = leaves if t._op is None else results
-        name = next(fresh)
-        while name in taken:
-            name = next(fresh)
-        names[id(t)] = name
-    return names
-
-
 def _layers(order: list[Tensor]) -> dict[int, int]:
     """The layer of each tensor: from its name (W1, b1, Z1, A1), and for an unnamed result
     (the W1 A0 inside Z1 = W1 A0 + b1) from its consumers when they agree."""
@@ -390,3 +287,6 @@ def _repr_svg_(self: Tensor) -> str | None:
 
 # Tensor lives to the left of viz and cannot import it: the notebook hook is attached here.
 setattr(Tensor, "_repr_svg_", _repr_svg_)  # noqa: B010
+
+# The steps of a backward pass live in their own module; viz hands the names on.
+from .stepper import Steps, backward_steps  # noqa: E402
