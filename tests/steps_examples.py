@@ -100,3 +100,15 @@ class FakeSteps:
 
     def __len__(self) -> int:
         return len(self._data["steps"])
+
+
+def flower_graph() -> Tensor:
+    """One iteration's cost of the course's 2-4-1 tanh network on the 400-point flower."""
+    import numpy as np
+
+    from tinygrad_course import datasets, nn
+
+    X, Y = datasets.planar_flower()
+    model = nn.DeepNN([2, 4, 1], hidden_activation="tanh", init="small",
+                      rng=np.random.RandomState(2))
+    return model.cost(X, Y)

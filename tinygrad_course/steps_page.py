@@ -291,7 +291,9 @@ def page_html(steps: Mapping[str, Any], svg: str,
     tensors = steps["tensors"]
     views = [_view(s, tensors, ids) for s in steps["steps"]]
     graph = _Graph(svg, ids, GRAD_ROOM)
-    picture = graph.with_parts({})
+    # inline in HTML an <svg> needs no namespace declarations (names, never fetched, but the
+    # page then holds no http: text at all)
+    picture = re.sub(r' xmlns(?::xlink)?="[^"]*"', "", graph.with_parts({}))
     root = steps.get("root_name") or "J"
     title = title or f"{root}: backward, step by step"
     data = _json_for_script({"steps": steps, "ids": ids, "views": views})
@@ -403,6 +405,10 @@ _SCRIPT = r"""
     lit = [];
     v.current.forEach(function (id) { light(nodes[id], "tg-current"); });
     v.inputs.forEach(function (id) { light(nodes[id], "tg-input"); });
+    var seen = nodes[v.current[v.current.length - 1]];
+    if (seen && seen.scrollIntoView) {
+      seen.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
     v.edges.forEach(function (e) {
       (edges[e[0] + " " + e[1]] || []).forEach(function (g) { light(g, "tg-edge"); }); });
     var reached = {}, order = [];
