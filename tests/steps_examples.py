@@ -9,6 +9,8 @@ graph.topological_order([J]) order: c, b, u, a, v, J.
 from __future__ import annotations
 
 import copy
+import json
+import types
 from typing import Any
 
 from tinygrad_course import Tensor
@@ -98,8 +100,24 @@ class FakeSteps:
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self._data)
 
+    def to_json(self) -> str:
+        return json.dumps(self._data, ensure_ascii=False)
+
     def __len__(self) -> int:
         return len(self._data["steps"])
+
+
+def fake_stepper(data: dict[str, Any] | None = None) -> types.ModuleType:
+    """A stand-in tinygrad_course.stepper module whose backward_steps returns the
+    hand-written J steps (for J = 3(a + bc) only)."""
+    module = types.ModuleType("tinygrad_course.stepper")
+
+    def backward_steps(root: Tensor, max_elements: int = 6, precision: int = 4) -> FakeSteps:
+        return FakeSteps(root, data if data is not None else j_steps())
+
+    module.backward_steps = backward_steps  # type: ignore[attr-defined]
+    module.Steps = FakeSteps  # type: ignore[attr-defined]
+    return module
 
 
 def flower_graph() -> Tensor:

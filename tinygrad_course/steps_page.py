@@ -489,42 +489,46 @@ def frame_svgs(steps: Mapping[str, Any], svg: str,
 
 
 # ---- from a graph or from Steps to files --------------------------------------------------------
-def _steps_and_picture(root_or_steps: Any, max_elements: int, precision: int,
+def _steps_and_picture(root_or_steps: Any, steps: Any, max_elements: int, precision: int,
                        rankdir: str) -> tuple[dict[str, Any], str, list[Any]]:
     """The steps' data, the graph's SVG (values, no gradients) and its DOT ids."""
     root: Any = root_or_steps
-    if isinstance(root, Tensor):
+    if not isinstance(root, Tensor):
+        steps, root = root_or_steps, getattr(root_or_steps, "root", None)
+        if not isinstance(root, Tensor) or not hasattr(steps, "to_dict"):
+            raise TypeError("expected the root Tensor J or the Steps of backward_steps(J), "
+                            f"got {type(root_or_steps).__name__}")
+    if steps is None:
         try:
             from .stepper import backward_steps
         except ModuleNotFoundError as err:  # pragma: no cover - until the stepper is merged
             raise ImportError("tinygrad_course.stepper is not installed: cannot compute the "
                               "steps") from err
-        data = backward_steps(root, max_elements=max_elements, precision=precision).to_dict()
-    else:
-        root = getattr(root_or_steps, "root", None)
-        if not isinstance(root, Tensor) or not hasattr(root_or_steps, "to_dict"):
-            raise TypeError("expected the root Tensor J or the Steps of backward_steps(J), "
-                            f"got {type(root_or_steps).__name__}")
-        data = root_or_steps.to_dict()
+        steps = backward_steps(root, max_elements=max_elements, precision=precision)
+    data = dict(steps) if isinstance(steps, Mapping) else steps.to_dict()
     svg = render_svg(draw_graph(root, show_grads=False, max_elements=max_elements,
                                 precision=precision, rankdir=rankdir).source)
     return data, svg, graph_ids(root)
 
 
-def save_page(root_or_steps: Any, path: str | Path, *, max_elements: int = 6,
-              precision: int = 4, rankdir: str = "LR", title: str | None = None) -> Path:
-    """Write the step-by-step page of J (a Tensor, stepped here) or of its Steps to ``path``."""
-    data, svg, ids = _steps_and_picture(root_or_steps, max_elements, precision, rankdir)
+def save_page(root_or_steps: Any, path: str | Path, *, steps: Any = None,
+              max_elements: int = 6, precision: int = 4, rankdir: str = "LR",
+              title: str | None = None) -> Path:
+    """Write the step-by-step page of J to ``path``: give J (stepped here with
+    ``backward_steps``) or its Steps. ``steps`` beside J: its Steps (or their ``to_dict()``)
+    computed earlier, e.g. before ``J.backward()`` released the graph's saved values."""
+    data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision, rankdir)
     path = Path(path)
     path.write_text(page_html(data, svg, ids, title), encoding="utf-8")
     return path
 
 
-def save_frames(root_or_steps: Any, folder: str | Path, *, max_elements: int = 6,
-                precision: int = 4, rankdir: str = "LR") -> list[Path]:
+def save_frames(root_or_steps: Any, folder: str | Path, *, steps: Any = None,
+                max_elements: int = 6, precision: int = 4, rankdir: str = "LR") -> list[Path]:
     """Write one SVG a step into ``folder`` (created if needed): step-000.svg, step-001.svg,
-    ... (zero-padded to the number of steps); older step-*.svg files there are removed."""
-    data, svg, ids = _steps_and_picture(root_or_steps, max_elements, precision, rankdir)
+    ... (zero-padded to the number of steps); older step-*.svg files there are removed.
+    Arguments as save_page's."""
+    data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision, rankdir)
     frames = frame_svgs(data, svg, ids)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -544,7 +548,7 @@ def save_frames(root_or_steps: Any, folder: str | Path, *, max_elements: int = 6
 def notebook_html(steps: Any, height: int = 640) -> str:
     """The page inside an iframe (srcdoc, sandboxed: its script cannot reach the notebook), so
     its ids, styles and keys never clash with other outputs."""
-    data, svg, ids = _steps_and_picture(steps, 6, 4, "LR")
+    data, svg, ids = _steps_and_picture(steps, None, 6, 4, "LR")
     page = page_html(data, svg, ids)
     return (f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
             f'style="width: 100%; height: {int(height)}px; border: 1px solid #ddd" '
