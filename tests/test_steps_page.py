@@ -185,7 +185,7 @@ def test_page_needs_the_stepper_format() -> None:
 
 
 HOSTILE = ['</script><script>alert("x")</script>', "it's \"quoted\" & <b>bold</b>",
-           "<!--", "]]>", "\u2028line"]
+           "<!--", "]]>", "\u2028line", "{data}{svg}{script}"]
 
 
 @needs_renderer
@@ -205,6 +205,8 @@ def test_names_cannot_break_out(name: str, tmp_path: Path) -> None:
     assert "alert(" not in elements.scripts[1][1]
     assert not any(tag in ("b",) for tag, _ in elements.tags)  # no markup from the name
     assert name.split("\u2028")[0] in elements.text  # shown, as text
+    for frame in frame_svgs(data, svg_of(J)):
+        assert name.split("\u2028")[0] in "".join(ET.fromstring(frame).itertext())
 
 
 @needs_renderer
@@ -223,6 +225,9 @@ def test_notebook_html_is_the_page_in_a_sandboxed_iframe() -> None:
 
     attach_repr(Steps)
     assert Steps(J, j_steps())._repr_html_() == out  # type: ignore[attr-defined]
+    lost = Steps(J, j_steps())
+    lost.root = None  # type: ignore[assignment]
+    assert lost._repr_html_() is None  # type: ignore[attr-defined]  # Jupyter shows the repr
 
 
 # ---- frames -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .render import render_svg
+from .render import RenderError, render_svg
 from .tensor import Tensor
 from .viz import draw_graph, graph_ids
 
@@ -301,15 +301,11 @@ def page_html(steps: Mapping[str, Any], svg: str,
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
     policy = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
               "img-src data:; form-action 'none'; base-uri 'none'")
-    n = len(views)
-    return (_PAGE.replace("{policy}", policy)
-            .replace("{css}", _CSS + HIGHLIGHT_CSS)
-            .replace("{title}", html.escape(title))
-            .replace("{last}", str(max(n - 1, 0)))
-            .replace("{count}", str(n))
-            .replace("{svg}", picture)
-            .replace("{data}", data)
-            .replace("{script}", script))
+    parts = {"policy": policy, "css": _CSS + HIGHLIGHT_CSS, "title": html.escape(title),
+             "last": str(max(len(views) - 1, 0)), "count": str(len(views)), "svg": picture,
+             "data": data, "script": script}
+    # one pass, so a name that reads "{data}" in the picture stays text
+    return re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), m.group(0)), _PAGE)
 
 
 _PAGE = """<!DOCTYPE html>
@@ -555,9 +551,12 @@ def notebook_html(steps: Any, height: int = 640) -> str:
             f'title="backward, step by step"></iframe>')
 
 
-def _repr_html_(self: Any) -> str:
-    """Jupyter shows Steps as the page, inline."""
-    return notebook_html(self)
+def _repr_html_(self: Any) -> str | None:
+    """Jupyter shows Steps as the page, inline; None (the plain repr) if it cannot be drawn."""
+    try:
+        return notebook_html(self)
+    except (RenderError, TypeError, ImportError):
+        return None
 
 
 def attach_repr(cls: type) -> None:
