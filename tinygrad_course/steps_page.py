@@ -403,7 +403,7 @@ _SCRIPT = r"""
     v.inputs.forEach(function (id) { light(nodes[id], "tg-input"); });
     var seen = nodes[v.current[v.current.length - 1]];
     if (seen && seen.scrollIntoView) {
-      seen.scrollIntoView({ block: "nearest", inline: "nearest" });
+      seen.scrollIntoView({ block: "nearest", inline: "center" });
     }
     v.edges.forEach(function (e) {
       (edges[e[0] + " " + e[1]] || []).forEach(function (g) { light(g, "tg-edge"); }); });
