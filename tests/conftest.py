@@ -1,14 +1,19 @@
-"""Shared test set-up: hypothesis profiles and the course data's location.
+"""Shared test set-up: hypothesis profiles, the course data's location, a headless browser.
 
 Profiles: ``ci`` (chosen when CI is set: derandomized, so every run draws the same examples,
 fixed example budget, no deadline) and ``dev`` (random, more examples). Pick one with
 HYPOTHESIS_PROFILE=dev|ci.
+
+The ``chromium`` fixture: Debian's Chromium, headless, driven by Playwright, for the
+step-by-step page's browser tests (skipped without it, failed without it under CI).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -47,3 +52,40 @@ def catvnoncat_dir() -> Path:
         pytest.skip("course data absent: set TINYGRAD_COURSE_DATA to the folder holding "
                     "train_catvnoncat.h5 and test_catvnoncat.h5")
     return path
+
+
+# ---- a real browser for the step-by-step page (tests/test_steps_browser.py) -------------------
+#: Debian's Chromium (apt-get install chromium; .ci/run installs it). Never a browser that a
+#: tool downloads: Playwright only drives this executable.
+CHROMIUM = os.environ.get("TINYGRAD_COURSE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _no_browser(reason: str) -> None:
+    """Outside CI a missing browser skips the browser tests; under CI it fails them."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI runs the browser tests, but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (a playwright Browser), shared by the session's browser tests."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _no_browser('the Python package playwright is not installed (pip install -e ".[dev]")')
+    if not os.access(CHROMIUM, os.X_OK):
+        _no_browser(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set "
+                    "TINYGRAD_COURSE_CHROMIUM)")
+    driver = sync_playwright().start()
+    try:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception as err:  # the driver's errors are its own classes
+        driver.stop()
+        _no_browser(f"Chromium at {CHROMIUM} did not start: {str(err).splitlines()[0]}")
+    yield browser
+    browser.close()
+    driver.stop()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
+import json
 import keyword
 import os
 import re
@@ -275,3 +277,60 @@ def test_docs_show_what_the_cli_prints(tmp_path: Path, monkeypatch: pytest.Monke
     assert argv[:2] == ["tinygrad-course", "graph"]
     code, _, stderr = graph(*argv[2:])
     assert (code, stderr) == (2, expected)
+
+
+# ---- the steps: --steps page, --steps-json data, --frames folder ----------------------------
+J_ARGS = ("3*(a + b*c)", "--set", "a=5", "b=3", "c=2")
+
+
+@pytest.fixture
+def stepper(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hand-written J steps in place of tinygrad_course.stepper (for J's expression)."""
+    from steps_examples import fake_stepper
+
+    monkeypatch.setitem(sys.modules, "tinygrad_course.stepper", fake_stepper())
+
+
+@needs_renderer
+def test_steps_page_data_and_frames(stepper: None, tmp_path: Path) -> None:
+    from steps_examples import J_STEPS
+
+    page, data, frames = tmp_path / "J.html", tmp_path / "J.json", tmp_path / "frames"
+    code, stdout, stderr = graph(*J_ARGS, "-o", str(tmp_path / "J.svg"), "--steps", str(page),
+                                 "--steps-json", str(data), "--frames", str(frames))
+    assert (code, stderr) == (0, "")
+    assert stdout.splitlines()[-3:] == [f"wrote {data}", f"wrote {page}",
+                                        f"wrote 9 frames to {frames}"]
+    assert json.loads(data.read_text(encoding="utf-8")) == J_STEPS
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "dJ/db = dJ/du · ∂u/∂b = 3 · 2 = 6" in text
+    assert sorted(p.name for p in frames.iterdir()) == [f"step-{k:03d}.svg" for k in range(9)]
+    for frame in frames.iterdir():
+        assert ET.parse(frame).getroot().tag == f"{SVG}svg"
+
+
+@pytest.mark.parametrize("flag, target", [
+    ("--steps", "no/J.html"), ("--steps-json", "no/J.json"), ("--frames", "file.txt")])
+def test_steps_unwritable(stepper: None, flag: str, target: str, tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("a file, not a folder")
+    code, _, stderr = graph(*J_ARGS, "-o", str(tmp_path / "J.dot"), flag, str(tmp_path / target))
+    assert code == 2 and len(stderr.splitlines()) == 1 and "Traceback" not in stderr
+    assert stderr.startswith("tinygrad-course graph: error: cannot write ")
+
+
+@needs_renderer
+def test_steps_with_the_real_stepper(tmp_path: Path) -> None:
+    importlib.import_module("tinygrad_course.stepper")
+    data = tmp_path / "J.json"
+    code, _, stderr = graph(*J_ARGS, "-o", str(tmp_path / "J.svg"), "--steps",
+                            str(tmp_path / "J.html"), "--steps-json", str(data),
+                            "--frames", str(tmp_path / "frames"))
+    assert (code, stderr) == (0, "")
+    steps = json.loads(data.read_text(encoding="utf-8"))
+    assert steps["format"] == "tinygrad_course.steps/1" and steps["root_name"] == "J"
+    last = {s["input"]: s["grad"]["value"]["value"] for s in steps["steps"]
+            if s["phase"] == "backward"}
+    names = {t["index"]: t["name"] for t in steps["tensors"]}
+    assert {names[k]: v for k, v in last.items() if names[k] in "abc"} == {
+        "a": 3.0, "b": 6.0, "c": 9.0}
+    assert len(list((tmp_path / "frames").iterdir())) == len(steps["steps"])

@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 class UsageError(Exception):
@@ -49,6 +53,13 @@ def add_graph_command(sub: argparse._SubParsersAction) -> None:
                    help="show values of tensors with at most this many elements (default: 6)")
     p.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
                    help="layout direction (default: LR, left to right)")
+    p.add_argument("--steps", metavar="FILE.html",
+                   help="also write the backward pass step by step as one page to click "
+                   "through (self-contained: opens from disk)")
+    p.add_argument("--steps-json", metavar="FILE.json",
+                   help="also write the steps as data (the format of docs/stepping.md)")
+    p.add_argument("--frames", metavar="DIR",
+                   help="also write one SVG a step into DIR: step-000.svg, step-001.svg, ...")
     p.set_defaults(run=run_graph)
 
 
@@ -67,6 +78,7 @@ def run_graph(args: argparse.Namespace) -> int:
     from .tensor import Tensor
     from .viz import draw_graph, save_svg
 
+    stepping = any(x is not None for x in (args.steps, args.steps_json, args.frames))
     try:
         tree = parse(args.expression)
         names = input_names(tree)
@@ -104,6 +116,7 @@ def run_graph(args: argparse.Namespace) -> int:
         for t in topological_order([J]):
             if not t.is_leaf:
                 t.retain_grad()  # every dJ/d· in the picture, as in the lecture
+        steps = _backward_steps(J, args) if stepping else None  # before backward frees
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             J.backward()
     except ExprError as err:
@@ -134,7 +147,43 @@ def run_graph(args: argparse.Namespace) -> int:
     except OSError as err:
         raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
     print(f"wrote {out}")
+    if steps is not None:
+        _write_steps(J, steps, args)
     return 0
+
+
+def _backward_steps(J: Tensor, args: argparse.Namespace) -> Any:
+    from .stepper import backward_steps
+
+    return backward_steps(J, max_elements=args.max_elements)
+
+
+def _write_steps(J: Tensor, steps: Any, args: argparse.Namespace) -> None:
+    """The page, the data and the frames asked for; a file that cannot be written is one
+    line (status 2)."""
+    from pathlib import Path
+
+    from .render import RenderError
+    from .steps_page import save_frames, save_page
+
+    options = {"steps": steps, "max_elements": args.max_elements, "rankdir": args.rankdir}
+    target = ""
+    try:
+        if args.steps_json is not None:
+            target = args.steps_json
+            Path(target).write_text(steps.to_json(), encoding="utf-8")
+            print(f"wrote {target}")
+        if args.steps is not None:
+            target = args.steps
+            print(f"wrote {save_page(J, target, **options)}")
+        if args.frames is not None:
+            target = args.frames
+            frames = save_frames(J, target, **options)
+            print(f"wrote {len(frames)} frames to {target}")
+    except RenderError as err:
+        raise UsageError(" ".join(str(err).split())) from None
+    except OSError as err:
+        raise UsageError(f"cannot write {target}: {err.strerror or err}") from None
 
 
 # ---- train ---------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from .ops import broadcast_axes, broadcast_rule
 from .render import RenderError, render_svg
 from .tensor import Tensor
 
-__all__ = ["draw_graph", "save_svg", "layer_of", "Steps", "backward_steps"]
+__all__ = ["draw_graph", "save_svg", "layer_of", "graph_ids", "Steps", "backward_steps"]
 
 BLUE, RED = "#1f5fbf", "#c0392b"
 STYLES: dict[str, dict[str, str]] = {
@@ -82,6 +82,19 @@ def save_svg(root: Tensor, path: str | Path, *, backend: str = "auto", engine: s
     return path
 
 
+def graph_ids(root: Tensor, max_nodes: int | None = 500) -> list[dict[str, Any] | None]:
+    """The DOT ids draw_graph gives each tensor of ``graph.topological_order([root])``, in that
+    order: ``{"box": "n3", "op": "n2" or None, "inputs": ["n0", "n1"]}`` (the value box, the op
+    ellipse, and the node each operand's edge comes from: a box, a constant, or the note of
+    left-out tensors), or None for a tensor ``max_nodes`` leaves out. Graphviz's SVG titles
+    each node ``<title>n3</title>``, so a page can find a tensor's node by these ids."""
+    if not isinstance(root, Tensor):
+        raise TypeError(f"graph_ids: expected a Tensor, got {type(root).__name__}")
+    drawing = _Drawing(root, False, False, False, 0, 4)
+    drawing.draw("LR", max_nodes, False)
+    return [drawing.ids.get(id(t)) for t in topological_order([root])]
+
+
 # ---- formatting -------------------------------------------------------------------------------
 def _html(*lines: str) -> str:
     """Lines (already escaped) as a Graphviz HTML-like label: safe for any user-given name."""
@@ -100,6 +113,7 @@ class _Drawing:
         self.backward_edges, self.max_elements, self.precision = (
             backward_edges, max_elements, precision)
         self.count = 0
+        self.ids: dict[int, dict[str, Any]] = {}  # id(tensor) -> the DOT ids drawn for it
 
     def new_id(self) -> str:
         self.count += 1
@@ -134,6 +148,7 @@ class _Drawing:
             if t._op is not None:
                 op_id = self.new_id()
                 group.append(_node(op_id, _html(html.escape(_op_label(t))), "op"))
+                srcs: list[str] = []
                 for i, x in enumerate(t._inputs):
                     if isinstance(x, Tensor):
                         src = vid.get(id(x), elided_id)
@@ -141,10 +156,13 @@ class _Drawing:
                         src = self.new_id()
                         group.append(_node(src, self.const_label(x), "const"))
                     edges += self.input_edges(t, i, x, src, op_id, kept=id(x) in vid)
+                    srcs.append(src)
                 vid[id(t)] = self.new_id()
                 edges.append(f"\t{op_id} -> {vid[id(t)]}\n")
+                self.ids[id(t)] = {"box": vid[id(t)], "op": op_id, "inputs": srcs}
             else:
                 vid[id(t)] = self.new_id()
+                self.ids[id(t)] = {"box": vid[id(t)], "op": None, "inputs": []}
             group.append(self.value_node(vid[id(t)], t))
 
         dot = graphviz.Digraph("computation_graph")

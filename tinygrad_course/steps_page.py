@@ -1,0 +1,563 @@
+"""The backward pass step by step, as one page to click through and as numbered SVG frames.
+
+``save_page(J, "J.html")`` writes one self-contained HTML file: the graph as ``draw_graph``
+draws it (values, no gradients yet), a panel that writes each step's arithmetic
+("dJ/db = dJ/du · ∂u/∂b = 3 · 2 = 6"; for matrices the formula with shapes, then the values or
+their norm ‖·‖), the gradients appearing under their boxes as the steps reach them, and
+controls (first, previous, play/pause, next, last, a slider; the keys ←, →, Home, End).
+``save_frames(J, "frames/")`` writes the same steps as step-000.svg, step-001.svg, ... for
+slides.
+
+This module is a writer: every number it shows comes from the steps' data (the stepper's
+``to_dict()``, documented in docs/stepping.md), embedded in the page as JSON; no maths here.
+The page needs no network (a Content-Security-Policy forbids any request) and opens from disk.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .render import RenderError, render_svg
+from .stepper import Steps, backward_steps
+from .tensor import Tensor
+from .viz import draw_graph, graph_ids
+
+__all__ = ["page_html", "frame_svgs", "save_page", "save_frames", "notebook_html"]
+
+FORMAT = "tinygrad_course.steps/1"
+GRAD_ROOM = 16.0  # pt added below the graph, so a gradient under the lowest box stays visible
+CAPTION_ROOM = 40.0  # pt added below a frame for its caption (two lines)
+
+# The same highlight in the page and in the frames (the frames carry it in an SVG <style>).
+HIGHLIGHT_CSS = """
+g.node.tg-current > polygon, g.node.tg-current > ellipse, g.node.tg-current > path {
+  stroke: #e67e00; stroke-width: 3.5px; }
+g.node.tg-current > ellipse { fill: #ffe2b8; }
+g.node.tg-input > polygon, g.node.tg-input > path { stroke: #c0392b; stroke-width: 3.5px; }
+g.edge.tg-edge > path { stroke: #e67e00; stroke-width: 3px; }
+g.edge.tg-edge > polygon { stroke: #e67e00; fill: #e67e00; }
+text.tg-grad { font-family: "DejaVu Sans", sans-serif; font-size: 10px; fill: #c0392b;
+  paint-order: stroke; stroke: white; stroke-width: 3px; stroke-linejoin: round; }
+text.tg-grad.tg-partial { fill: #d98880; font-style: italic; }
+text.tg-caption { font-family: "DejaVu Sans", sans-serif; font-size: 12px; fill: #222; }
+"""
+
+
+# ---- what each step shows (data to text; the page's script and the frames only display it) ----
+def _array(name: str, a: Mapping[str, Any] | None) -> str:
+    """'dJ/db = 6' when the value is shown, else 'dW1 (4, 2): ‖dW1‖ = 0.2236'."""
+    if a is None:
+        return name
+    text = str(a.get("text", ""))
+    if a.get("value") is not None:
+        return f"{name} = {text}"
+    dims = [str(d) for d in a.get("shape", [])]
+    shape = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+    norm = text.replace("‖·‖", f"‖{name}‖", 1) if "‖·‖" in text else \
+        f"‖{name}‖ = {a.get('norm')}"
+    return f"{name} {shape}: {norm}"
+
+
+def _local(local: Mapping[str, Any]) -> str:
+    formula = str(local.get("formula", ""))
+    value = local.get("value")
+    if value is None:
+        return formula
+    text = str(value.get("text", ""))
+    return formula if formula.endswith("= " + text) else f"{formula} = {text}"
+
+
+def _lines(step: Mapping[str, Any], tensors: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """The panel's lines, [role, text]: the step's own text first, then its parts."""
+    lines = [["text", str(step.get("text", ""))]]
+    phase = step["phase"]
+    t = tensors[step["tensor"]]
+    if phase == "forward":
+        lines.append(["value", _array(t["name"], step.get("value"))])
+    elif phase == "seed":
+        lines.append(["grad", _array(t.get("grad_name") or "d/d" + t["name"], step.get("grad"))])
+    else:
+        up, contribution, grad = step["upstream"], step["contribution"], step["grad"]
+        lines.append(["upstream", "upstream " + _array(up["name"], up.get("value"))])
+        lines.append(["local", "local " + _local(step["local"])])
+        if step.get("sum"):
+            lines.append(["sum", "broadcast undone: " + str(step["sum"]["text"])])
+        lines.append(["contribution", "share " + _array(contribution["name"],
+                                                        contribution.get("value"))])
+        acc = step.get("accumulate")
+        if acc:
+            lines.append(["accumulate", f"fan-in: {grad['name']} = "
+                          f"{acc['before'].get('text')} + {contribution['value'].get('text')} "
+                          f"= {acc['after'].get('text')}"])
+        lines.append(["grad", ("complete " if step.get("final") else "so far ")
+                      + _array(grad["name"], grad.get("value"))])
+    return lines
+
+
+def _short(name: str, a: Mapping[str, Any] | None) -> str:
+    """The label under a box: 'dJ/db = 6' or '‖dW1‖ = 0.2236'."""
+    if a is None:
+        return name
+    text = str(a.get("text", ""))
+    if a.get("value") is None and "‖·‖" in text:
+        return text.replace("‖·‖", f"‖{name}‖", 1)
+    return f"{name} = {text}"
+
+
+def _view(step: Mapping[str, Any], tensors: Sequence[Mapping[str, Any]],
+          ids: Sequence[Mapping[str, Any] | None]) -> dict[str, Any]:
+    """What one step lights up (DOT ids), the panel's lines, and the gradient it writes."""
+    k, phase = step["tensor"], step["phase"]
+    own = ids[k] if k < len(ids) and ids[k] else {}
+    op, box, srcs = own.get("op"), own.get("box"), list(own.get("inputs") or [])
+    view: dict[str, Any] = {"index": step.get("index"), "phase": phase,
+                            "lines": _lines(step, tensors), "current": [], "inputs": [],
+                            "edges": [], "grad": None}
+    if phase == "forward":
+        view["current"] = [i for i in (op, box) if i]
+        view["inputs"] = [s for s in srcs if s]
+        view["edges"] = [[s, op] for s in srcs if s and op] + ([[op, box]] if op and box else [])
+    elif phase == "seed":
+        view["current"] = [box] if box else []
+        name = tensors[k].get("grad_name") or "d/d" + tensors[k]["name"]
+        view["grad"] = {"tensor": k, "label": _short(name, step.get("grad")), "final": True}
+    else:
+        j, pos = step["input"], step.get("position", 0)
+        into = ids[j] if j < len(ids) and ids[j] else {}
+        view["current"] = [i for i in (op, box) if i]
+        view["inputs"] = [into["box"]] if into.get("box") else []
+        if op and pos < len(srcs) and srcs[pos]:
+            view["edges"] = [[srcs[pos], op]]
+        grad = step["grad"]
+        view["grad"] = {"tensor": j, "label": _short(grad["name"], grad.get("value")),
+                        "final": bool(step.get("final"))}
+    return view
+
+
+def ids_from_steps(steps: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The DOT ids draw_graph gives the tensors of ``steps`` when it leaves none out (n0, n1,
+    ... in the tensors' order: a result's op ellipse, then its constants, then its box);
+    viz.graph_ids gives the same from the graph itself, and also handles left-out tensors."""
+    count, ids = 0, []
+    boxes: dict[int, str] = {}
+    for t in steps["tensors"]:
+        op = None
+        inputs = []
+        if t.get("op_name") is not None or t.get("kind") == "result":
+            op, count = f"n{count}", count + 1
+            for x in t.get("inputs", []):
+                if "tensor" in x:
+                    inputs.append(boxes.get(x["tensor"], ""))
+                else:
+                    inputs.append(f"n{count}")
+                    count += 1
+        boxes[t["index"]] = f"n{count}"
+        count += 1
+        ids.append({"box": boxes[t["index"]], "op": op, "inputs": inputs})
+    return ids
+
+
+# ---- the graph's SVG, made addressable ----------------------------------------------------------
+_NODE = re.compile(r'<g id="(node\d+)" class="node">\s*<title>([^<]*)</title>(.*?)</g>', re.S)
+_EDGE = re.compile(r'<g id="(edge\d+)" class="edge">\s*<title>([^<]*)</title>')
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"\s+viewBox="([-\d.]+) ([-\d.]+) '
+                   r'([\d.]+) ([\d.]+)"')
+
+
+def _box(block: str) -> tuple[float, float, float, float] | None:
+    """The bounding box (x0, y0, x1, y1) of a node's shapes (polygons' points, paths' d)."""
+    numbers: list[float] = []
+    for attr in re.findall(r'\b(?:points|d)="([^"]*)"', block):
+        numbers += [float(v) for v in _NUMBER.findall(attr)]
+    xs, ys = numbers[0::2], numbers[1::2]
+    ellipse = re.search(r'cx="([-\d.]+)" cy="([-\d.]+)" rx="([\d.]+)" ry="([\d.]+)"', block)
+    if ellipse:
+        cx, cy, rx, ry = map(float, ellipse.groups())
+        xs, ys = xs + [cx - rx, cx + rx], ys + [cy - ry, cy + ry]
+    if not xs or not ys:
+        return None
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+class _Graph:
+    """Graphviz's SVG with each node and edge tagged by DOT id (data-dot="n3",
+    data-edge="n1 n2"), room below for gradients, and where each tensor's label goes."""
+
+    def __init__(self, svg: str, ids: Sequence[Mapping[str, Any] | None], extra: float) -> None:
+        start = svg.find("<svg")
+        if start < 0:
+            raise ValueError("not an SVG picture: no <svg> element")
+        svg = re.sub(r"<!--.*?-->\n?", "", svg[start:], flags=re.S)
+        if re.search(r"<\s*(script|foreignObject|iframe)\b", svg, re.I):
+            raise ValueError("the graph's SVG holds a script or foreign content")
+        boxes: dict[str, tuple[float, float, float, float]] = {}
+
+        def tag_node(m: re.Match[str]) -> str:
+            found = _box(m.group(3))
+            if found:
+                boxes[html.unescape(m.group(2))] = found
+            return (f'<g id="{m.group(1)}" class="node" data-dot="{m.group(2)}">'
+                    f"<title>{m.group(2)}</title>{m.group(3)}</g>")
+
+        def tag_edge(m: re.Match[str]) -> str:
+            ends = html.unescape(m.group(2)).split("->")
+            edge = html.escape(" ".join(e.strip() for e in ends))
+            return (f'<g id="{m.group(1)}" class="edge" data-edge="{edge}">'
+                    f"<title>{m.group(2)}</title>")
+
+        svg = _EDGE.sub(tag_edge, _NODE.sub(tag_node, svg))
+        size = _SIZE.search(svg)
+        self.height = 0.0
+        if size:
+            w, h, x0, y0, vw, vh = (float(v) for v in size.groups())
+            self.height = vh
+            svg = svg.replace(size.group(0), f'<svg width="{w:g}pt" height="{h + extra:g}pt" '
+                              f'viewBox="{x0:g} {y0:g} {vw:g} {vh + extra:g}"', 1)
+        self.svg = svg
+        self.spots: dict[int, tuple[float, float]] = {}
+        for k, entry in enumerate(ids):
+            found_box = boxes.get(entry["box"]) if entry else None
+            if found_box:
+                x0_, _, x1_, y1_ = found_box
+                self.spots[k] = ((x0_ + x1_) / 2, y1_ + 11)
+
+    def with_parts(self, labels: Mapping[int, tuple[str, bool]], after_graph: str = "",
+                   current: Sequence[str] = (), inputs: Sequence[str] = (),
+                   edges: Sequence[Sequence[str]] = (), css: bool = False) -> str:
+        """The SVG with gradient labels (tensor -> (text, final)) under the boxes, the given
+        nodes and edges highlighted, and ``after_graph`` appended outside the graph's group."""
+        svg = self.svg
+        for dot in current:
+            svg = svg.replace(f'class="node" data-dot="{dot}"',
+                              f'class="node tg-current" data-dot="{dot}"')
+        for dot in inputs:
+            svg = svg.replace(f'class="node" data-dot="{dot}"',
+                              f'class="node tg-input" data-dot="{dot}"')
+        for a, b in edges:
+            edge = html.escape(f"{a} {b}")
+            svg = svg.replace(f'class="edge" data-edge="{edge}"',
+                              f'class="edge tg-edge" data-edge="{edge}"')
+        texts = []
+        for k, (x, y) in sorted(self.spots.items()):
+            text, final = labels.get(k, ("", True))
+            cls = "tg-grad" if final else "tg-grad tg-partial"
+            texts.append(f'<text class="{cls}" data-tensor="{k}" x="{x:.2f}" y="{y:.2f}" '
+                         f'text-anchor="middle">{html.escape(text)}</text>')
+        group = '<g class="tg-grads">' + "".join(texts) + "</g>\n"
+        end = svg.rfind("</g>")
+        svg = svg[:end] + group + svg[end:]
+        end = svg.rfind("</svg>")
+        svg = svg[:end] + after_graph + svg[end:]
+        if css:
+            head = svg.find(">") + 1
+            svg = (svg[:head] + f"\n<style>{HIGHLIGHT_CSS}</style>"
+                   '<rect width="100%" height="100%" fill="white"/>' + svg[head:])
+        return svg
+
+
+# ---- the page ---------------------------------------------------------------------------------
+def _json_for_script(data: Any) -> str:
+    """JSON that cannot end its <script> element early: <, >, & and the line separators as
+    \\u escapes (still the same JSON); names typed by a user stay plain text."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for ch in ("<", ">", "&", "\u2028", "\u2029"):
+        text = text.replace(ch, f"\\u{ord(ch):04x}")
+    return text
+
+
+def _check(steps: Mapping[str, Any]) -> None:
+    if not isinstance(steps, Mapping) or steps.get("format") != FORMAT:
+        got = steps.get("format") if isinstance(steps, Mapping) else type(steps).__name__
+        raise ValueError(f"expected the stepper's data (format {FORMAT!r}), got {got!r}")
+
+
+def page_html(steps: Mapping[str, Any], svg: str,
+              ids: Sequence[Mapping[str, Any] | None] | None = None,
+              title: str | None = None) -> str:
+    """One self-contained HTML page stepping through ``steps`` (a ``Steps.to_dict()``) on the
+    graph ``svg`` (``render_svg(draw_graph(J, show_grads=False).source)``). ``ids`` are the
+    tensors' DOT ids (``viz.graph_ids(J)``); without them they are derived from the steps,
+    which holds when draw_graph left no tensor out."""
+    _check(steps)
+    ids = list(ids) if ids is not None else ids_from_steps(steps)
+    tensors = steps["tensors"]
+    views = [_view(s, tensors, ids) for s in steps["steps"]]
+    graph = _Graph(svg, ids, GRAD_ROOM)
+    # inline in HTML an <svg> needs no namespace declarations (names, never fetched, but the
+    # page then holds no http: text at all)
+    picture = re.sub(r' xmlns(?::xlink)?="[^"]*"', "", graph.with_parts({}))
+    root = steps.get("root_name") or "J"
+    title = title or f"{root}: backward, step by step"
+    data = _json_for_script({"steps": steps, "ids": ids, "views": views})
+    script = _SCRIPT.strip()
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    policy = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
+              "img-src data:; form-action 'none'; base-uri 'none'")
+    parts = {"policy": policy, "css": _CSS + HIGHLIGHT_CSS, "title": html.escape(title),
+             "last": str(max(len(views) - 1, 0)), "count": str(len(views)), "svg": picture,
+             "data": data, "script": script}
+    # one pass, so a name that reads "{data}" in the picture stays text
+    return re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), m.group(0)), _PAGE)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{policy}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{css}</style>
+</head>
+<body>
+<header><h1 id="tg-title">{title}</h1>
+<nav id="tg-controls" aria-label="steps">
+<button type="button" id="tg-first" title="first step (Home)">◀◀ first</button>
+<button type="button" id="tg-prev" title="previous step (←)">◀ previous</button>
+<button type="button" id="tg-play" title="play / pause">▶ play</button>
+<button type="button" id="tg-next" title="next step (→)">next ▶</button>
+<button type="button" id="tg-last" title="last step (End)">last ▶▶</button>
+<input type="range" id="tg-slider" min="0" max="{last}" value="0" step="1" aria-label="step">
+<span id="tg-counter">step 1 / {count}</span>
+</nav></header>
+<main>
+<section id="tg-graph">{svg}</section>
+<aside id="tg-panel" aria-live="polite">
+<p id="tg-phase"></p>
+<p id="tg-text"></p>
+<ul id="tg-lines"></ul>
+<h2>gradients so far</h2>
+<ul id="tg-grads"></ul>
+</aside>
+</main>
+<script type="application/json" id="tg-data">{data}</script>
+<script>{script}</script>
+</body>
+</html>
+"""
+
+_CSS = """
+body { font-family: "DejaVu Sans", system-ui, sans-serif; margin: 0; color: #222;
+  background: #fafafa; }
+header { padding: 8px 16px; background: #fff; border-bottom: 1px solid #ddd;
+  position: sticky; top: 0; z-index: 1; }
+h1 { font-size: 18px; margin: 4px 0 8px; }
+h2 { font-size: 14px; margin: 16px 0 4px; color: #555; }
+nav { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; }
+button { font: inherit; font-size: 14px; padding: 3px 10px; cursor: pointer; }
+#tg-slider { flex: 1; min-width: 160px; }
+#tg-counter { font-variant-numeric: tabular-nums; min-width: 110px; }
+main { display: flex; flex-wrap: wrap; gap: 16px; padding: 16px; align-items: flex-start; }
+#tg-graph { overflow: auto; max-width: 100%; background: #fff; border: 1px solid #ddd; }
+#tg-graph svg { display: block; }
+#tg-panel { flex: 1; min-width: 320px; background: #fff; border: 1px solid #ddd;
+  padding: 8px 16px; }
+#tg-phase { color: #777; margin: 4px 0; }
+#tg-text { font-size: 18px; font-weight: bold; margin: 8px 0; white-space: pre-wrap; }
+#tg-panel ul { padding-left: 18px; margin: 4px 0; }
+#tg-panel li { white-space: pre-wrap; margin: 2px 0; }
+#tg-lines li[data-role="accumulate"], #tg-lines li[data-role="sum"] { color: #8e44ad; }
+#tg-grads li.tg-partial { color: #999; font-style: italic; }
+"""
+
+# The script only displays: it reads the embedded data, writes text with textContent (never
+# as HTML), and moves CSS classes.
+_SCRIPT = r"""
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("tg-data").textContent);
+  var views = data.views, tensors = data.steps.tensors, n = views.length, at = 0, timer = null;
+  var $ = function (id) { return document.getElementById(id); };
+  var slider = $("tg-slider"), play = $("tg-play");
+  var nodes = {}, edges = {}, labels = {};
+  document.querySelectorAll("#tg-graph g.node[data-dot]").forEach(function (g) {
+    nodes[g.getAttribute("data-dot")] = g; });
+  document.querySelectorAll("#tg-graph g.edge[data-edge]").forEach(function (g) {
+    var key = g.getAttribute("data-edge"); (edges[key] = edges[key] || []).push(g); });
+  document.querySelectorAll("#tg-graph text.tg-grad").forEach(function (t) {
+    labels[t.getAttribute("data-tensor")] = t; });
+  var lit = [];
+  function light(g, cls) { if (g) { g.classList.add(cls); lit.push([g, cls]); } }
+  function item(list, text, role, cls) {
+    var li = document.createElement("li");
+    li.textContent = text;
+    if (role) { li.setAttribute("data-role", role); }
+    if (cls) { li.className = cls; }
+    list.appendChild(li);
+  }
+  function show(k) {
+    at = Math.max(0, Math.min(n - 1, k));
+    if (n === 0) { return; }
+    var v = views[at];
+    lit.forEach(function (p) { p[0].classList.remove(p[1]); });
+    lit = [];
+    v.current.forEach(function (id) { light(nodes[id], "tg-current"); });
+    v.inputs.forEach(function (id) { light(nodes[id], "tg-input"); });
+    var seen = nodes[v.current[v.current.length - 1]];
+    if (seen && seen.scrollIntoView) {
+      seen.scrollIntoView({ block: "nearest", inline: "center" });
+    }
+    v.edges.forEach(function (e) {
+      (edges[e[0] + " " + e[1]] || []).forEach(function (g) { light(g, "tg-edge"); }); });
+    var reached = {}, order = [];
+    for (var i = 0; i <= at; i++) {
+      var g = views[i].grad;
+      if (g) { if (!(g.tensor in reached)) { order.push(g.tensor); } reached[g.tensor] = g; }
+    }
+    Object.keys(labels).forEach(function (key) {
+      var g = reached[key], t = labels[key];
+      t.textContent = g ? g.label : "";
+      t.setAttribute("class", g && !g.final ? "tg-grad tg-partial" : "tg-grad");
+    });
+    $("tg-phase").textContent = v.phase + " · step " + (at + 1) + " of " + n;
+    $("tg-text").textContent = v.lines[0][1];
+    var lines = $("tg-lines"); lines.textContent = "";
+    v.lines.slice(1).forEach(function (l) { item(lines, l[1], l[0]); });
+    var grads = $("tg-grads"); grads.textContent = "";
+    order.forEach(function (k) {
+      var g = reached[k];
+      item(grads, g.label + (g.final ? "" : "  (so far)"), String(k), g.final ? "" : "tg-partial");
+    });
+    slider.value = String(at);
+    $("tg-counter").textContent = "step " + (at + 1) + " / " + n;
+    document.body.setAttribute("data-step", String(at));
+  }
+  function stop() {
+    if (timer !== null) { clearInterval(timer); timer = null; }
+    play.textContent = "▶ play";
+  }
+  function toggle() {
+    if (timer !== null) { stop(); return; }
+    if (at >= n - 1) { show(0); }
+    play.textContent = "❚❚ pause";
+    timer = setInterval(function () { if (at >= n - 1) { stop(); } else { show(at + 1); } }, 900);
+  }
+  $("tg-first").addEventListener("click", function () { stop(); show(0); });
+  $("tg-prev").addEventListener("click", function () { stop(); show(at - 1); });
+  $("tg-next").addEventListener("click", function () { stop(); show(at + 1); });
+  $("tg-last").addEventListener("click", function () { stop(); show(n - 1); });
+  play.addEventListener("click", toggle);
+  slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+  document.addEventListener("keydown", function (e) {
+    if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey) { return; }
+    var to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: n - 1 }[e.key];
+    if (to === undefined) { return; }
+    e.preventDefault(); stop(); show(to);
+  });
+  show(0);
+})();
+"""
+
+
+# ---- frames -------------------------------------------------------------------------------------
+def frame_svgs(steps: Mapping[str, Any], svg: str,
+               ids: Sequence[Mapping[str, Any] | None] | None = None) -> list[str]:
+    """One standalone SVG a step: the graph with the step highlighted, the gradients reached
+    so far under their boxes, and the step's text as a caption."""
+    _check(steps)
+    ids = list(ids) if ids is not None else ids_from_steps(steps)
+    tensors = steps["tensors"]
+    graph = _Graph(svg, ids, GRAD_ROOM + CAPTION_ROOM)
+    base = graph.height + GRAD_ROOM
+    reached: dict[int, tuple[str, bool]] = {}
+    frames = []
+    n = len(steps["steps"])
+    for k, step in enumerate(steps["steps"]):
+        view = _view(step, tensors, ids)
+        if view["grad"]:
+            g = view["grad"]
+            reached[g["tensor"]] = (g["label"], g["final"])
+        caption = (f'<text class="tg-caption" x="8" y="{base + 14:g}">step {k + 1} of {n} · '
+                   f'{html.escape(view["phase"])}</text>'
+                   f'<text class="tg-caption" x="8" y="{base + 31:g}" font-weight="bold">'
+                   f'{html.escape(view["lines"][0][1])}</text>\n')
+        frames.append(graph.with_parts(reached, caption, view["current"], view["inputs"],
+                                       view["edges"], css=True))
+    return frames
+
+
+# ---- from a graph or from Steps to files --------------------------------------------------------
+def _steps_and_picture(root_or_steps: Any, steps: Any, max_elements: int, precision: int,
+                       rankdir: str) -> tuple[dict[str, Any], str, list[Any]]:
+    """The steps' data, the graph's SVG (values, no gradients) and its DOT ids."""
+    root: Any = root_or_steps
+    if not isinstance(root, Tensor):
+        steps, root = root_or_steps, getattr(root_or_steps, "root", None)
+        if not isinstance(root, Tensor) or not hasattr(steps, "to_dict"):
+            raise TypeError("expected the root Tensor J or the Steps of backward_steps(J), "
+                            f"got {type(root_or_steps).__name__}")
+    if steps is None:
+        steps = backward_steps(root, max_elements=max_elements, precision=precision)
+    data = dict(steps) if isinstance(steps, Mapping) else steps.to_dict()
+    svg = render_svg(draw_graph(root, show_grads=False, max_elements=max_elements,
+                                precision=precision, rankdir=rankdir).source)
+    return data, svg, graph_ids(root)
+
+
+def save_page(root_or_steps: Any, path: str | Path, *, steps: Any = None,
+              max_elements: int = 6, precision: int = 4, rankdir: str = "LR",
+              title: str | None = None) -> Path:
+    """Write the step-by-step page of J to ``path``: give J (stepped here with
+    ``backward_steps``) or its Steps. ``steps`` beside J: its Steps (or their ``to_dict()``)
+    computed earlier, e.g. before ``J.backward()`` released the graph's saved values."""
+    data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision, rankdir)
+    path = Path(path)
+    path.write_text(page_html(data, svg, ids, title), encoding="utf-8")
+    return path
+
+
+def save_frames(root_or_steps: Any, folder: str | Path, *, steps: Any = None,
+                max_elements: int = 6, precision: int = 4, rankdir: str = "LR") -> list[Path]:
+    """Write one SVG a step into ``folder`` (created if needed): step-000.svg, step-001.svg,
+    ... (zero-padded to the number of steps); older step-*.svg files there are removed.
+    Arguments as save_page's."""
+    data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision, rankdir)
+    frames = frame_svgs(data, svg, ids)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("step-*.svg"):
+        if re.fullmatch(r"step-\d+\.svg", old.name):
+            old.unlink()
+    width = max(3, len(str(len(frames) - 1)))
+    paths = []
+    for k, frame in enumerate(frames):
+        path = folder / f"step-{k:0{width}d}.svg"
+        path.write_text(frame, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+# ---- in a notebook ------------------------------------------------------------------------------
+def notebook_html(steps: Any, height: int = 640) -> str:
+    """The page inside an iframe (srcdoc, sandboxed: its script cannot reach the notebook), so
+    its ids, styles and keys never clash with other outputs."""
+    data, svg, ids = _steps_and_picture(steps, None, 6, 4, "LR")
+    page = page_html(data, svg, ids)
+    return (f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
+            f'style="width: 100%; height: {int(height)}px; border: 1px solid #ddd" '
+            f'title="backward, step by step"></iframe>')
+
+
+def _repr_html_(self: Any) -> str | None:
+    """Jupyter shows Steps as the page, inline; None (the plain repr) if it cannot be drawn."""
+    try:
+        return notebook_html(self)
+    except (RenderError, TypeError, ImportError):
+        return None
+
+
+def attach_repr(cls: type) -> None:
+    """Give ``cls`` (the stepper's Steps) the notebook hook, as viz gives Tensor _repr_svg_."""
+    setattr(cls, "_repr_html_", _repr_html_)  # noqa: B010
+
+
+# Steps lives to the left of the page and cannot import it: the notebook hook is attached here.
+attach_repr(Steps)
