@@ -3,6 +3,7 @@ stderr and exit status 2."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,31 @@ def test_python_dash_m_runs_train():
                           "--layers", "5,1"], capture_output=True, text=True, cwd=REPO,
                          timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1
+
+
+def test_steps_of_the_first_iteration(tmp_path, capsys):
+    """train --steps: the page, data and frames of iteration 0's backward pass on the 2-4-1
+    network and its 400 examples, with db1 = Σ_i dZ1(:, i) as a step of its own."""
+    page, data, frames = tmp_path / "flower.html", tmp_path / "flower.json", tmp_path / "fr"
+    assert train("--data", "flower", "--iterations", "1", "--steps", str(page),
+                 "--steps-json", str(data), "--frames", str(frames)) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {page}" in out and "Cost after iteration 0" in out
+    steps = json.loads(data.read_text(encoding="utf-8"))
+    names = {t["index"]: t["name"] for t in steps["tensors"]}
+    sums = {names[s["input"]]: s["sum"] for s in steps["steps"] if s.get("sum")}
+    assert sums["b1"]["axes"] == [1] and sums["b1"]["before"] == [4, 400]
+    assert sums["b1"]["after"] == [4, 1] and sums["b2"]["before"] == [1, 400]
+    shapes = {t["name"]: t["shape"] for t in steps["tensors"]}
+    assert (shapes["X"], shapes["W1"], shapes["A1"], shapes["W2"]) == (
+        [2, 400], [4, 2], [4, 400], [1, 4])
+    assert page.stat().st_size < 1_000_000 and page.read_text(encoding="utf-8").startswith(
+        "<!DOCTYPE html>")
+    assert len(list(frames.iterdir())) == len(steps["steps"])
+
+
+def test_steps_target_unwritable_before_training(tmp_path, capsys):
+    assert train("--data", "flower", "--steps", str(tmp_path / "no" / "f.html")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tinygrad-course train: error: cannot write ") and "\n" == err[-1]
+    assert err.count("\n") == 1

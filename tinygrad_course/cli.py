@@ -53,14 +53,19 @@ def add_graph_command(sub: argparse._SubParsersAction) -> None:
                    help="show values of tensors with at most this many elements (default: 6)")
     p.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
                    help="layout direction (default: LR, left to right)")
+    add_steps_flags(p, "the backward pass")
+    p.set_defaults(run=run_graph)
+
+
+def add_steps_flags(p: argparse.ArgumentParser, what: str) -> None:
+    """--steps, --steps-json and --frames: ``what`` step by step (docs/stepping.md)."""
     p.add_argument("--steps", metavar="FILE.html",
-                   help="also write the backward pass step by step as one page to click "
-                   "through (self-contained: opens from disk)")
+                   help=f"also write {what} step by step as one page to click through "
+                   "(self-contained: opens from disk)")
     p.add_argument("--steps-json", metavar="FILE.json",
                    help="also write the steps as data (the format of docs/stepping.md)")
     p.add_argument("--frames", metavar="DIR",
                    help="also write one SVG a step into DIR: step-000.svg, step-001.svg, ...")
-    p.set_defaults(run=run_graph)
 
 
 def run_graph(args: argparse.Namespace) -> int:
@@ -222,7 +227,8 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save", metavar="FILE.npz", help="save the trained model")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (shown by default when stderr is a terminal)")
-    p.set_defaults(run=run_train)
+    add_steps_flags(p, "the first iteration's backward pass")
+    p.set_defaults(run=run_train, max_elements=6, rankdir="LR")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -303,6 +309,9 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"data: {what}")
     print(f"model: {layers} ({opt['hidden']} hidden, sigmoid output), {opt['init']} init from "
           f"RandomState({seed}); learning rate {lr:g}, {iterations} iterations", flush=True)
+    if args.steps or args.steps_json or args.frames:  # iteration 0's graph, before training
+        J = model.cost(train_X, train_Y)
+        _write_steps(J, _backward_steps(J, args), args)
     costs = model.fit(train_X, train_Y, learning_rate=lr, num_iterations=iterations,
                       print_cost=True, progress=not args.no_progress and sys.stderr.isatty())
     print(f"train accuracy: {100 * model.accuracy(train_X, train_Y):.2f} %")
