@@ -498,7 +498,7 @@ def _steps_and_picture(root_or_steps: Any, steps: Any, max_elements: int, precis
         steps = backward_steps(root, max_elements=max_elements, precision=precision)
     data = dict(steps) if isinstance(steps, Mapping) else steps.to_dict()
     svg = render_svg(draw_graph(root, show_grads=False, max_elements=max_elements,
-                                precision=precision, rankdir=rankdir).source)
+                                precision=precision, rankdir=rankdir, view="ops").source)
     return data, svg, graph_ids(root)
 
 

@@ -10,6 +10,11 @@ every value is a scalar, else the op's formula. Where backward sums a broadcast 
 
 The walk is graph.topological_order (iterative) and node ids follow it (n0, n1, ...), so the
 same graph always gives the same DOT text, and a 100,000-node chain needs no recursion.
+
+Big networks get the layer view (``view="layers"``, chosen by ``view="auto"`` past
+``LAYER_VIEW_MIN_TENSORS``): one box per layer l holding W^[l], b^[l], Z^[l], A^[l] with their
+shapes and gradient norms, one edge per flow A^[l-1] -> layer l, drawn top to bottom so the
+width stays that of one box however deep the network is.
 """
 
 from __future__ import annotations
@@ -34,7 +39,16 @@ from .ops import broadcast_axes, broadcast_rule
 from .render import RenderError, render_svg
 from .tensor import Tensor
 
-__all__ = ["draw_graph", "save_svg", "layer_of", "graph_ids", "Steps", "backward_steps"]
+__all__ = ["draw_graph", "save_svg", "layer_of", "graph_ids", "Steps", "backward_steps",
+           "VIEWS", "LAYER_VIEW_MIN_TENSORS"]
+
+#: draw_graph's views: one node per tensor and op, one box per layer, or chosen by size.
+VIEWS = ("auto", "ops", "layers")
+#: ``view="auto"`` draws layers when the graph has more tensors than this and some of them are
+#: named as a layer's (W1, b1, Z1, A1, ...): the 3-layer network (18 tensors) keeps the ops
+#: view, the 4-layer cat network 12288-20-7-5-1 (23 tensors; its ops view is ~5,400 px wide)
+#: gets the layer view.
+LAYER_VIEW_MIN_TENSORS = 20
 
 BLUE, RED = "#1f5fbf", "#c0392b"
 STYLES: dict[str, dict[str, str]] = {
@@ -46,6 +60,7 @@ STYLES: dict[str, dict[str, str]] = {
               "margin": "0.04"},
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "white", "color": BLUE},
     "elided": {"shape": "note", "style": "dashed", "color": "#888888", "fontcolor": "#555555"},
+    "layer": {"shape": "box", "style": "rounded", "color": BLUE, "margin": "0.05"},
 }
 _STYLE = {kind: " ".join(f'{k}="{v}"' for k, v in attrs.items())
           for kind, attrs in STYLES.items()}
@@ -53,20 +68,30 @@ _BACK = f'dir=back color="{RED}" fontcolor="{RED}"'
 
 
 def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
-               backward_edges: bool = False, rankdir: str = "LR", max_elements: int = 6,
+               backward_edges: bool = False, rankdir: str | None = None, max_elements: int = 6,
                max_nodes: int | None = 500, precision: int = 4,
-               clusters: bool = True) -> graphviz.Digraph:
+               clusters: bool = True, view: str = "auto") -> graphviz.Digraph:
     """The computation graph that produced ``root``, as a ``graphviz.Digraph``.
 
     Values with at most ``max_elements`` elements are shown, rounded to ``precision``
     significant digits. ``max_nodes`` (None: no limit) keeps the tensors nearest to the root
     and replaces the rest by one note saying what was left out. ``clusters`` groups W1, b1,
     Z1, A1, ... into "layer 1" boxes.
+
+    ``view``: "ops" draws every tensor and op; "layers" draws each layer l as one box
+    (W^[l], b^[l], Z^[l], A^[l], their shapes and ‖dW^[l]‖, ... after backward) with one edge
+    A^[l-1] -> layer l, and every other tensor as "ops" does; "auto" picks "layers" when the
+    graph has more than ``LAYER_VIEW_MIN_TENSORS`` (20) tensors and some are named as a
+    layer's, else "ops". ``rankdir`` defaults to "LR" for ops and "TB" for layers (a deep
+    network then grows down, never wider than one layer's box).
     """
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(root).__name__}")
+    if view not in VIEWS:
+        raise ValueError(f"draw_graph: view must be one of {', '.join(map(repr, VIEWS))}; "
+                         f"got {view!r}")
     return _Drawing(root, show_values, show_grads, backward_edges, max_elements,
-                    precision).draw(rankdir, max_nodes, clusters)
+                    precision).draw(rankdir, max_nodes, clusters, view)
 
 
 def save_svg(root: Tensor, path: str | Path, *, backend: str = "auto", engine: str = "dot",
@@ -119,8 +144,12 @@ class _Drawing:
         self.count += 1
         return f"n{self.count - 1}"
 
-    def draw(self, rankdir: str, max_nodes: int | None, clusters: bool) -> graphviz.Digraph:
+    def draw(self, rankdir: str | None, max_nodes: int | None, clusters: bool,
+             view: str = "ops") -> graphviz.Digraph:
         order = topological_order([self.root])
+        if view == "auto":
+            view = ("layers" if len(order) > LAYER_VIEW_MIN_TENSORS and _layers(order)
+                    else "ops")
         notes: list[str] = []
         elided: list[Tensor] = []
         if max_nodes is not None and len(order) > max_nodes:
@@ -132,6 +161,9 @@ class _Drawing:
         if self.show_grads and not any(t.grad is not None for t in order):
             notes.append(f"gradients not computed yet: call {self.names[id(self.root)]}"
                          ".backward() to see them")
+        if view == "layers":
+            return _LayerDrawing(self).draw(order, notes, elided, rankdir or "TB")
+        rankdir = rankdir or "LR"
         layers = _layers(order) if clusters else {}
 
         # Statements are written straight into the Digraph's body: graphviz's per-attribute
@@ -238,6 +270,97 @@ class _Drawing:
     def local_derivative(self, t: Tensor, i: int) -> str:
         """∂t/∂(input i), as labels.local_derivative writes it with this picture's names."""
         return local_derivative(t, i, self.names, self.precision)
+
+
+class _LayerDrawing:
+    """The layer view: each layer's tensors (as ``_layers`` finds them) become one box, a
+    table of name, shape and ‖d·‖; the rest is drawn by the ops view's own node writers."""
+
+    def __init__(self, drawing: _Drawing) -> None:
+        self.d = drawing
+
+    def draw(self, order: list[Tensor], notes: list[str], elided: list[Tensor],
+             rankdir: str) -> graphviz.Digraph:
+        d = self.d
+        layers = _layers(order)
+        members: dict[int, list[Tensor]] = {}
+        for t in order:
+            if id(t) in layers:
+                members.setdefault(layers[id(t)], []).append(t)
+        body: list[str] = []
+        edges: list[str] = []
+        seen: set[tuple[str, str]] = set()
+        node_of: dict[int, str] = {}  # id(tensor) -> the node its outgoing edges start from
+        box_of = {layer: d.new_id() for layer in sorted(members)}
+        elided_id = d.new_id() if elided else ""
+        if elided:
+            body.append(_node(elided_id, _html(html.escape(notes[0])), "elided"))
+        for layer in sorted(members):
+            body.append(f"\t{box_of[layer]} [label={self.box_label(layer, members[layer])} "
+                        f"{_STYLE['layer']}]\n")
+        for t in order:
+            if id(t) in layers:  # inside a box: one edge per flow from outside it
+                box = node_of[id(t)] = box_of[layers[id(t)]]
+                for x in t.parents:
+                    src = node_of.get(id(x), elided_id)
+                    if src != box and (src, box) not in seen:
+                        seen.add((src, box))
+                        flow = (f" [label={_html(html.escape(d.names[id(x)]))}]"
+                                if id(x) in layers else "")  # A^[l-1], named on its edge
+                        edges.append(f"\t{src} -> {box}{flow}\n")
+                continue
+            if t._op is not None:
+                op_id = d.new_id()
+                body.append(_node(op_id, _html(html.escape(_op_label(t))), "op"))
+                for i, x in enumerate(t._inputs):
+                    if isinstance(x, Tensor):
+                        src = node_of.get(id(x), elided_id)
+                    else:
+                        src = d.new_id()
+                        body.append(_node(src, d.const_label(x), "const"))
+                    edges += d.input_edges(t, i, x, src, op_id, kept=id(x) in node_of)
+                node_of[id(t)] = d.new_id()
+                edges.append(f"\t{op_id} -> {node_of[id(t)]}\n")
+            else:
+                node_of[id(t)] = d.new_id()
+            body.append(d.value_node(node_of[id(t)], t))
+
+        dot = graphviz.Digraph("computation_graph")
+        dot.attr(rankdir=rankdir, ordering="in", nodesep="0.25", ranksep="0.3")
+        dot.attr("node", fontsize="12")
+        dot.attr("edge", color=BLUE, arrowsize="0.7", fontsize="11")
+        if notes:
+            dot.attr(label=_html(*(html.escape(n) for n in notes)), labelloc="t",
+                     fontsize="12", fontcolor="#555555")
+        dot.body += body + edges
+        return dot
+
+    def box_label(self, layer: int, tensors: list[Tensor]) -> str:
+        """The layer's table: a title row, then one row per named tensor (W, b first, then the
+        results in forward order): name, shape, and ‖d·‖ once backward has given a gradient.
+        Unnamed results (the W1 A0 inside Z1) are left out: Z1's row stands for them."""
+        d = self.d
+        named = [t for t in tensors if t.name]
+        named.sort(key=lambda t: (t._op is not None, "WbZA".find((t.name or " ")[0])))
+        act = next((t for t in named if (t.name or "").startswith("A") and t._op is not None),
+                    None)
+        title = f"<B>layer {layer}</B>" + (
+            f" · {html.escape(_op_label(act))}" if act is not None else "")
+        grads = d.show_grads and any(t.grad is not None for t in named)
+        cols = 3 if grads else 2
+        rows = [f'<TR><TD COLSPAN="{cols}" BGCOLOR="#eef3fb">{title}</TD></TR>']
+        for t in named:
+            name = html.escape(d.names[id(t)])
+            cells = [f'<TD ALIGN="LEFT"><B>{name}</B></TD>',
+                     f'<TD ALIGN="LEFT">{_shape(t.shape)}</TD>']
+            if grads:
+                norm = ("" if t.grad is None else
+                        _red(f"‖d{name}‖ = "
+                             f"{_num(np.linalg.norm(np.asarray(t.grad)), d.precision)}"))
+                cells.append(f'<TD ALIGN="LEFT">{norm}</TD>')
+            rows.append("<TR>" + "".join(cells) + "</TR>")
+        return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
+                + "".join(rows) + "</TABLE>>")
 
 
 def _node(nid: str, label: str, kind: str, root: bool = False) -> str:
