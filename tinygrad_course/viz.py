@@ -197,13 +197,7 @@ class _Drawing:
                 self.ids[id(t)] = {"box": vid[id(t)], "op": None, "inputs": []}
             group.append(self.value_node(vid[id(t)], t))
 
-        dot = graphviz.Digraph("computation_graph")
-        dot.attr(rankdir=rankdir, ordering="in", nodesep="0.25", ranksep="0.35")
-        dot.attr("node", fontsize="12")
-        dot.attr("edge", color=BLUE, arrowsize="0.7", fontsize="11")
-        if notes:
-            dot.attr(label=_html(*(html.escape(n) for n in notes)), labelloc="t",
-                     fontsize="12", fontcolor="#555555")
+        dot = _digraph(rankdir, "0.35", notes)
         dot.body += nodes.get(None, [])
         for layer in sorted(k for k in nodes if k is not None):
             with dot.subgraph(name=f"cluster_layer{layer}") as sub:
@@ -325,13 +319,7 @@ class _LayerDrawing:
                 node_of[id(t)] = d.new_id()
             body.append(d.value_node(node_of[id(t)], t))
 
-        dot = graphviz.Digraph("computation_graph")
-        dot.attr(rankdir=rankdir, ordering="in", nodesep="0.25", ranksep="0.3")
-        dot.attr("node", fontsize="12")
-        dot.attr("edge", color=BLUE, arrowsize="0.7", fontsize="11")
-        if notes:
-            dot.attr(label=_html(*(html.escape(n) for n in notes)), labelloc="t",
-                     fontsize="12", fontcolor="#555555")
+        dot = _digraph(rankdir, "0.3", notes)
         dot.body += body + edges
         return dot
 
@@ -361,6 +349,18 @@ class _LayerDrawing:
             rows.append("<TR>" + "".join(cells) + "</TR>")
         return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
                 + "".join(rows) + "</TABLE>>")
+
+
+def _digraph(rankdir: str, ranksep: str, notes: list[str]) -> graphviz.Digraph:
+    """The empty picture both views fill: layout, fonts, edge style, and notes on top."""
+    dot = graphviz.Digraph("computation_graph")
+    dot.attr(rankdir=rankdir, ordering="in", nodesep="0.25", ranksep=ranksep)
+    dot.attr("node", fontsize="12")
+    dot.attr("edge", color=BLUE, arrowsize="0.7", fontsize="11")
+    if notes:
+        dot.attr(label=_html(*(html.escape(n) for n in notes)), labelloc="t",
+                 fontsize="12", fontcolor="#555555")
+    return dot
 
 
 def _node(nid: str, label: str, kind: str, root: bool = False) -> str:
