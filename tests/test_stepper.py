@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from broadcast_oracle import reduce_to
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,16 +37,6 @@ ARRAY_KEYS = {"shape", "dtype", "value", "norm", "text"}
 
 
 # ---- the checks every graph must pass ------------------------------------------------------------
-def reduce_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Broadcasting undone, written out here (not ops.sum_to_shape): sum the extra leading
-    axes, then every axis where the input had 1 (db = np.sum(dZ, axis=1, keepdims=True))."""
-    g = np.asarray(g)
-    while g.ndim > len(shape):
-        g = g.sum(axis=0)
-    for axis, side in enumerate(shape):
-        if side == 1 and g.shape[axis] != 1:
-            g = g.sum(axis=axis, keepdims=True)
-    return g
 
 
 def check_steps(steps: Steps, root: tc.Tensor) -> dict[int, np.ndarray]:
