@@ -130,7 +130,7 @@ def test_the_lines_of_each_kind_of_step() -> None:
                            ["contribution", "share dJ/db = 6"], ["grad", "complete dJ/db = 6"]]
     assert db["current"] == ["n2", "n3"] and db["inputs"] == ["n1"]
     assert db["edges"] == [["n1", "n2"]]
-    assert db["grad"] == {"tensor": 1, "label": "dJ/db = 6", "final": True}
+    assert db["grad"] == {"tensor": 1, "label": "dJ/db = 6", "brief": "dJ/db = 6", "final": True}
     # the local derivative's number is not repeated when the formula already ends with it
     assert views[4]["lines"][2] == ["local", "local ∂J/∂v = 3"]
 

@@ -51,8 +51,9 @@ def add_graph_command(sub: argparse._SubParsersAction) -> None:
                    help="also draw the derivatives flowing right to left (red edges)")
     p.add_argument("--max-elements", type=int, default=6,
                    help="show values of tensors with at most this many elements (default: 6)")
-    p.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
-                   help="layout direction (default: LR, left to right)")
+    p.add_argument("--rankdir", choices=["LR", "TB"],
+                   help="layout direction (default: LR, left to right; TB, top to bottom, "
+                   "for the layer view of a network)")
     add_steps_flags(p, "the backward pass")
     p.set_defaults(run=run_graph)
 
@@ -228,7 +229,7 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (shown by default when stderr is a terminal)")
     add_steps_flags(p, "the first iteration's backward pass")
-    p.set_defaults(run=run_train, max_elements=6, rankdir="LR")
+    p.set_defaults(run=run_train, max_elements=6, rankdir=None)
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -19,19 +19,23 @@ import base64
 import hashlib
 import html
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .labels import num
 from .render import RenderError, render_svg
 from .stepper import Steps, backward_steps
 from .tensor import Tensor
-from .viz import draw_graph, graph_ids
+from .viz import chosen_view, draw_graph, graph_ids
 
-__all__ = ["page_html", "frame_svgs", "save_page", "save_frames", "notebook_html"]
+__all__ = ["page_html", "frame_svgs", "save_page", "save_frames", "notebook_html", "groups",
+           "BY"]
 
 FORMAT = "tinygrad_course.steps/1"
+BY = ("auto", "step", "layer")  # how the page and the frames step: one share, or one layer
 GRAD_ROOM = 16.0  # pt added below the graph, so a gradient under the lowest box stays visible
 CAPTION_ROOM = 40.0  # pt added below a frame for its caption (two lines)
 
@@ -41,6 +45,8 @@ g.node.tg-current > polygon, g.node.tg-current > ellipse, g.node.tg-current > pa
   stroke: #e67e00; stroke-width: 3.5px; }
 g.node.tg-current > ellipse { fill: #ffe2b8; }
 g.node.tg-input > polygon, g.node.tg-input > path { stroke: #c0392b; stroke-width: 3.5px; }
+g.node.tg-current > polygon[stroke="transparent"], g.node.tg-input > polygon[stroke="transparent"] {
+  stroke: transparent; }
 g.edge.tg-edge > path { stroke: #e67e00; stroke-width: 3px; }
 g.edge.tg-edge > polygon { stroke: #e67e00; fill: #e67e00; }
 text.tg-grad { font-family: "DejaVu Sans", sans-serif; font-size: 10px; fill: #c0392b;
@@ -111,6 +117,16 @@ def _short(name: str, a: Mapping[str, Any] | None) -> str:
     return f"{name} = {text}"
 
 
+def _brief(name: str, a: Mapping[str, Any] | None) -> str:
+    """The label in a layer box's row, short enough for its column: 'db4 = 0.01102' for one
+    number, else '‖dW1‖ = 0.2236'."""
+    if a is None or a.get("norm") is None or math.prod(a.get("shape", [])) <= 1:
+        return _short(name, a)
+    if a.get("value") is None:
+        return _short(name, a)  # the stepper's text is already the norm
+    return f"‖{name}‖ = {num(float(a['norm']), 4)}"
+
+
 def _view(step: Mapping[str, Any], tensors: Sequence[Mapping[str, Any]],
           ids: Sequence[Mapping[str, Any] | None]) -> dict[str, Any]:
     """What one step lights up (DOT ids), the panel's lines, and the gradient it writes."""
@@ -122,23 +138,68 @@ def _view(step: Mapping[str, Any], tensors: Sequence[Mapping[str, Any]],
                             "edges": [], "grad": None}
     if phase == "forward":
         view["current"] = [i for i in (op, box) if i]
-        view["inputs"] = [s for s in srcs if s]
-        view["edges"] = [[s, op] for s in srcs if s and op] + ([[op, box]] if op and box else [])
+        if op:
+            view["inputs"] = [s for s in srcs if s]
+            view["edges"] = [[s, op] for s in srcs if s] + ([[op, box]] if box else [])
+        else:  # inside a layer's box: light the flows into the box
+            view["inputs"] = _unique(s for s in srcs if s and s != box)
+            view["edges"] = [[s, box] for s in view["inputs"]]
     elif phase == "seed":
         view["current"] = [box] if box else []
         name = tensors[k].get("grad_name") or "d/d" + tensors[k]["name"]
-        view["grad"] = {"tensor": k, "label": _short(name, step.get("grad")), "final": True}
+        view["grad"] = {"tensor": k, "label": _short(name, step.get("grad")),
+                        "brief": _brief(name, step.get("grad")), "final": True}
     else:
         j, pos = step["input"], step.get("position", 0)
         into = ids[j] if j < len(ids) and ids[j] else {}
         view["current"] = [i for i in (op, box) if i]
-        view["inputs"] = [into["box"]] if into.get("box") else []
-        if op and pos < len(srcs) and srcs[pos]:
-            view["edges"] = [[srcs[pos], op]]
+        view["inputs"] = [into["box"]] if into.get("box") and into["box"] != box else []
+        src = srcs[pos] if pos < len(srcs) else ""
+        if src and (op or src != box):
+            view["edges"] = [[src, op or box]]
         grad = step["grad"]
         view["grad"] = {"tensor": j, "label": _short(grad["name"], grad.get("value")),
+                        "brief": _brief(grad["name"], grad.get("value")),
                         "final": bool(step.get("final"))}
     return view
+
+
+def _unique(items: Any) -> list[Any]:
+    return list(dict.fromkeys(items))
+
+
+def groups(steps: Mapping[str, Any],
+           ids: Sequence[Mapping[str, Any] | None]) -> list[dict[str, Any]]:
+    """The steps layer by layer: runs of consecutive steps of one phase (forward, or the seed
+    and backward) whose tensor belongs to one layer (the ``"layer"`` of its DOT ids), as the
+    course's L_model_forward and L_model_backward go: layer l's backward is dZ^[l], dW^[l],
+    db^[l] and dA^[l-1]. Each: ``{"first", "last", "layer", "phase", "title"}``; empty when
+    no tensor belongs to a layer (the J lesson has only steps)."""
+    if not any(entry and entry.get("layer") is not None for entry in ids):
+        return []
+    tensors = steps["tensors"]
+    runs: list[dict[str, Any]] = []
+    for k, step in enumerate(steps["steps"]):
+        entry = ids[step["tensor"]] if step["tensor"] < len(ids) else None
+        layer = entry.get("layer") if entry else None
+        phase = "forward" if step["phase"] == "forward" else "backward"
+        t = tensors[step["tensor"]]
+        if phase == "forward":
+            name = t["name"]
+        elif step["phase"] == "seed":
+            name = t.get("grad_name") or "d/d" + t["name"]
+        else:
+            name = step["grad"]["name"]
+        if runs and runs[-1]["layer"] == layer and runs[-1]["phase"] == phase:
+            runs[-1]["last"] = k
+            runs[-1]["names"].append(name)
+        else:
+            runs.append({"first": k, "last": k, "layer": layer, "phase": phase,
+                         "names": [name]})
+    for run in runs:
+        where = f"layer {run['layer']} · " if run["layer"] is not None else ""
+        run["title"] = f"{where}{run['phase']}: " + ", ".join(_unique(run.pop("names")))
+    return runs
 
 
 def ids_from_steps(steps: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -199,11 +260,15 @@ class _Graph:
         if re.search(r"<\s*(script|foreignObject|iframe)\b", svg, re.I):
             raise ValueError("the graph's SVG holds a script or foreign content")
         boxes: dict[str, tuple[float, float, float, float]] = {}
+        lines: dict[str, list[float]] = {}  # a node's text baselines, top to bottom
 
         def tag_node(m: re.Match[str]) -> str:
             found = _box(m.group(3))
             if found:
                 boxes[html.unescape(m.group(2))] = found
+            # a layer box's bold texts: its title, then one name a row
+            lines[html.unescape(m.group(2))] = sorted({float(y) for y in re.findall(
+                r'<text\b[^>]*\by="([-\d.]+)"[^>]*font-weight="bold"', m.group(3))})
             return (f'<g id="{m.group(1)}" class="node" data-dot="{m.group(2)}">'
                     f"<title>{m.group(2)}</title>{m.group(3)}</g>")
 
@@ -214,6 +279,19 @@ class _Graph:
                     f"<title>{m.group(2)}</title>")
 
         svg = _EDGE.sub(tag_edge, _NODE.sub(tag_node, svg))
+        # where each tensor's gradient goes: under its box, or in a layer's box beside its
+        # row of the table (the row's baseline), right of the box
+        self.spots: dict[int, tuple[float, float, str]] = {}
+        for k, entry in enumerate(ids):
+            found_box = boxes.get(entry["box"]) if entry else None
+            if not entry or not found_box:
+                continue
+            x0_, _, x1_, y1_ = found_box
+            if "row" not in entry:
+                self.spots[k] = ((x0_ + x1_) / 2, y1_ + 11, "middle")
+            elif entry["row"] is not None and entry["row"] < len(lines[entry["box"]]):
+                # right-aligned in the box's empty ‖d·‖ column (draw_graph(grad_room=True))
+                self.spots[k] = (x1_ - 6, lines[entry["box"]][entry["row"]], "end")
         size = _SIZE.search(svg)
         self.height = 0.0
         if size:
@@ -222,17 +300,11 @@ class _Graph:
             svg = svg.replace(size.group(0), f'<svg width="{w:g}pt" height="{h + extra:g}pt" '
                               f'viewBox="{x0:g} {y0:g} {vw:g} {vh + extra:g}"', 1)
         self.svg = svg
-        self.spots: dict[int, tuple[float, float]] = {}
-        for k, entry in enumerate(ids):
-            found_box = boxes.get(entry["box"]) if entry else None
-            if found_box:
-                x0_, _, x1_, y1_ = found_box
-                self.spots[k] = ((x0_ + x1_) / 2, y1_ + 11)
 
-    def with_parts(self, labels: Mapping[int, tuple[str, bool]], after_graph: str = "",
+    def with_parts(self, labels: Mapping[int, Mapping[str, Any]], after_graph: str = "",
                    current: Sequence[str] = (), inputs: Sequence[str] = (),
                    edges: Sequence[Sequence[str]] = (), css: bool = False) -> str:
-        """The SVG with gradient labels (tensor -> (text, final)) under the boxes, the given
+        """The SVG with gradient labels (tensor -> the view's "grad") at their spots, the given
         nodes and edges highlighted, and ``after_graph`` appended outside the graph's group."""
         svg = self.svg
         for dot in current:
@@ -246,11 +318,13 @@ class _Graph:
             svg = svg.replace(f'class="edge" data-edge="{edge}"',
                               f'class="edge tg-edge" data-edge="{edge}"')
         texts = []
-        for k, (x, y) in sorted(self.spots.items()):
-            text, final = labels.get(k, ("", True))
-            cls = "tg-grad" if final else "tg-grad tg-partial"
+        for k, (x, y, anchor) in sorted(self.spots.items()):
+            grad = labels.get(k)
+            text = "" if grad is None else grad["brief" if anchor == "end" else "label"]
+            cls = "tg-grad" + (" tg-row" if anchor == "end" else "") + (
+                " tg-partial" if grad is not None and not grad["final"] else "")
             texts.append(f'<text class="{cls}" data-tensor="{k}" x="{x:.2f}" y="{y:.2f}" '
-                         f'text-anchor="middle">{html.escape(text)}</text>')
+                         f'text-anchor="{anchor}">{html.escape(text)}</text>')
         group = '<g class="tg-grads">' + "".join(texts) + "</g>\n"
         end = svg.rfind("</g>")
         svg = svg[:end] + group + svg[end:]
@@ -279,31 +353,46 @@ def _check(steps: Mapping[str, Any]) -> None:
         raise ValueError(f"expected the stepper's data (format {FORMAT!r}), got {got!r}")
 
 
+def _by(by: str, ids: Sequence[Mapping[str, Any] | None], runs: list[Any]) -> str:
+    if by not in BY:
+        raise ValueError(f"by must be one of {', '.join(map(repr, BY))}; got {by!r}")
+    if by == "auto":
+        by = "layer" if any(entry and "row" in entry for entry in ids) else "step"
+    return by if runs else "step"
+
+
 def page_html(steps: Mapping[str, Any], svg: str,
               ids: Sequence[Mapping[str, Any] | None] | None = None,
-              title: str | None = None) -> str:
+              title: str | None = None, by: str = "auto") -> str:
     """One self-contained HTML page stepping through ``steps`` (a ``Steps.to_dict()``) on the
     graph ``svg`` (``render_svg(draw_graph(J, show_grads=False).source)``). ``ids`` are the
-    tensors' DOT ids (``viz.graph_ids(J)``); without them they are derived from the steps,
-    which holds when draw_graph left no tensor out."""
+    tensors' DOT ids (``viz.graph_ids(J, view=...)`` of the view drawn); without them they are
+    derived from the steps, which holds for the ops view when it left no tensor out.
+
+    ``by``: the page opens stepping by "step" (one chain-rule share a click) or by "layer"
+    (one layer's forward or backward a click, see ``groups``); "auto" is "layer" on the layer
+    view. A button switches between the two when the graph has layers."""
     _check(steps)
     ids = list(ids) if ids is not None else ids_from_steps(steps)
     tensors = steps["tensors"]
     views = [_view(s, tensors, ids) for s in steps["steps"]]
+    runs = groups(steps, ids)
+    by = _by(by, ids, runs)
     graph = _Graph(svg, ids, GRAD_ROOM)
     # inline in HTML an <svg> needs no namespace declarations (names, never fetched, but the
     # page then holds no http: text at all)
     picture = re.sub(r' xmlns(?::xlink)?="[^"]*"', "", graph.with_parts({}))
     root = steps.get("root_name") or "J"
     title = title or f"{root}: backward, step by step"
-    data = _json_for_script({"steps": steps, "ids": ids, "views": views})
+    data = _json_for_script({"steps": steps, "ids": ids, "views": views, "groups": runs,
+                             "by": by})
     script = _SCRIPT.strip()
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
     policy = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
               "img-src data:; form-action 'none'; base-uri 'none'")
     parts = {"policy": policy, "css": _CSS + HIGHLIGHT_CSS, "title": html.escape(title),
              "last": str(max(len(views) - 1, 0)), "count": str(len(views)), "svg": picture,
-             "data": data, "script": script}
+             "data": data, "script": script, "hidden": "" if runs else " hidden"}
     # one pass, so a name that reads "{data}" in the picture stays text
     return re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), m.group(0)), _PAGE)
 
@@ -327,6 +416,7 @@ _PAGE = """<!DOCTYPE html>
 <button type="button" id="tg-last" title="last step (End)">last ▶▶</button>
 <input type="range" id="tg-slider" min="0" max="{last}" value="0" step="1" aria-label="step">
 <span id="tg-counter">step 1 / {count}</span>
+<button type="button" id="tg-by" title="step by op or by layer (L)"{hidden}>by layer</button>
 </nav></header>
 <main>
 <section id="tg-graph">{svg}</section>
@@ -366,6 +456,7 @@ main { display: flex; flex-wrap: wrap; gap: 16px; padding: 16px; align-items: fl
 #tg-panel li { white-space: pre-wrap; margin: 2px 0; }
 #tg-lines li[data-role="accumulate"], #tg-lines li[data-role="sum"] { color: #8e44ad; }
 #tg-grads li.tg-partial { color: #999; font-style: italic; }
+#tg-lines li.tg-sub { font-weight: bold; list-style: none; margin: 8px 0 2px -18px; }
 """
 
 # The script only displays: it reads the embedded data, writes text with textContent (never
@@ -374,9 +465,10 @@ _SCRIPT = r"""
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("tg-data").textContent);
-  var views = data.views, tensors = data.steps.tensors, n = views.length, at = 0, timer = null;
+  var views = data.views, n = views.length, groups = data.groups || [], by = data.by;
+  var at = 0, timer = null;
   var $ = function (id) { return document.getElementById(id); };
-  var slider = $("tg-slider"), play = $("tg-play");
+  var slider = $("tg-slider"), play = $("tg-play"), byButton = $("tg-by");
   var nodes = {}, edges = {}, labels = {};
   document.querySelectorAll("#tg-graph g.node[data-dot]").forEach(function (g) {
     nodes[g.getAttribute("data-dot")] = g; });
@@ -393,42 +485,69 @@ _SCRIPT = r"""
     if (cls) { li.className = cls; }
     list.appendChild(li);
   }
+  function total() { return by === "layer" ? groups.length : n; }
+  // the steps shown at position k: one step, or one layer's run of steps
+  function span(k) { return by === "layer" ? [groups[k].first, groups[k].last] : [k, k]; }
+  function groupOf(step) {
+    for (var g = 0; g < groups.length; g++) { if (groups[g].last >= step) { return g; } }
+    return groups.length - 1;
+  }
   function show(k) {
-    at = Math.max(0, Math.min(n - 1, k));
-    if (n === 0) { return; }
-    var v = views[at];
+    var count = total();
+    if (count === 0) { return; }
+    at = Math.max(0, Math.min(count - 1, k));
+    var range = span(at), first = range[0], last = range[1], i;
     lit.forEach(function (p) { p[0].classList.remove(p[1]); });
     lit = [];
-    v.current.forEach(function (id) { light(nodes[id], "tg-current"); });
-    v.inputs.forEach(function (id) { light(nodes[id], "tg-input"); });
-    var seen = nodes[v.current[v.current.length - 1]];
+    for (i = first; i <= last; i++) {
+      views[i].current.forEach(function (id) { light(nodes[id], "tg-current"); });
+      views[i].inputs.forEach(function (id) { light(nodes[id], "tg-input"); });
+      views[i].edges.forEach(function (e) {
+        (edges[e[0] + " " + e[1]] || []).forEach(function (g) { light(g, "tg-edge"); }); });
+    }
+    var v = views[last], seen = nodes[v.current[v.current.length - 1]];
     if (seen && seen.scrollIntoView) {
       seen.scrollIntoView({ block: "nearest", inline: "center" });
     }
-    v.edges.forEach(function (e) {
-      (edges[e[0] + " " + e[1]] || []).forEach(function (g) { light(g, "tg-edge"); }); });
     var reached = {}, order = [];
-    for (var i = 0; i <= at; i++) {
+    for (i = 0; i <= last; i++) {
       var g = views[i].grad;
       if (g) { if (!(g.tensor in reached)) { order.push(g.tensor); } reached[g.tensor] = g; }
     }
     Object.keys(labels).forEach(function (key) {
       var g = reached[key], t = labels[key];
-      t.textContent = g ? g.label : "";
-      t.setAttribute("class", g && !g.final ? "tg-grad tg-partial" : "tg-grad");
+      var row = t.classList.contains("tg-row");
+      t.textContent = g ? (row ? g.brief : g.label) : "";
+      t.setAttribute("class", "tg-grad" + (row ? " tg-row" : "") +
+        (g && !g.final ? " tg-partial" : ""));
     });
-    $("tg-phase").textContent = v.phase + " · step " + (at + 1) + " of " + n;
-    $("tg-text").textContent = v.lines[0][1];
     var lines = $("tg-lines"); lines.textContent = "";
-    v.lines.slice(1).forEach(function (l) { item(lines, l[1], l[0]); });
+    if (by === "layer") {
+      $("tg-phase").textContent = groups[at].phase + " · layer step " + (at + 1) + " of " +
+        count + " · steps " + (first + 1) + "–" + (last + 1) + " of " + n;
+      $("tg-text").textContent = groups[at].title;
+      for (i = first; i <= last; i++) {
+        item(lines, views[i].lines[0][1], "step", "tg-sub");
+        views[i].lines.slice(1).forEach(function (l) { item(lines, l[1], l[0]); });
+      }
+    } else {
+      $("tg-phase").textContent = v.phase + " · step " + (at + 1) + " of " + n;
+      $("tg-text").textContent = v.lines[0][1];
+      v.lines.slice(1).forEach(function (l) { item(lines, l[1], l[0]); });
+    }
     var grads = $("tg-grads"); grads.textContent = "";
     order.forEach(function (k) {
       var g = reached[k];
       item(grads, g.label + (g.final ? "" : "  (so far)"), String(k), g.final ? "" : "tg-partial");
     });
+    slider.max = String(count - 1);
     slider.value = String(at);
-    $("tg-counter").textContent = "step " + (at + 1) + " / " + n;
-    document.body.setAttribute("data-step", String(at));
+    $("tg-counter").textContent = (by === "layer" ? "layer step " : "step ") + (at + 1) +
+      " / " + count;
+    byButton.textContent = by === "layer" ? "by step" : "by layer";
+    document.body.setAttribute("data-by", by);
+    document.body.setAttribute("data-step", String(last));
+    document.body.setAttribute("data-group", by === "layer" ? String(at) : "");
   }
   function stop() {
     if (timer !== null) { clearInterval(timer); timer = null; }
@@ -436,19 +555,28 @@ _SCRIPT = r"""
   }
   function toggle() {
     if (timer !== null) { stop(); return; }
-    if (at >= n - 1) { show(0); }
+    if (at >= total() - 1) { show(0); }
     play.textContent = "❚❚ pause";
-    timer = setInterval(function () { if (at >= n - 1) { stop(); } else { show(at + 1); } }, 900);
+    timer = setInterval(function () {
+      if (at >= total() - 1) { stop(); } else { show(at + 1); } }, 900);
+  }
+  function switchBy() {
+    if (!groups.length) { return; }
+    stop();
+    var step = span(at)[0];
+    if (by === "layer") { by = "step"; show(step); } else { by = "layer"; show(groupOf(step)); }
   }
   $("tg-first").addEventListener("click", function () { stop(); show(0); });
   $("tg-prev").addEventListener("click", function () { stop(); show(at - 1); });
   $("tg-next").addEventListener("click", function () { stop(); show(at + 1); });
-  $("tg-last").addEventListener("click", function () { stop(); show(n - 1); });
+  $("tg-last").addEventListener("click", function () { stop(); show(total() - 1); });
   play.addEventListener("click", toggle);
+  byButton.addEventListener("click", switchBy);
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
   document.addEventListener("keydown", function (e) {
     if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey) { return; }
-    var to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: n - 1 }[e.key];
+    if (e.key === "l" || e.key === "L") { e.preventDefault(); switchBy(); return; }
+    var to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: total() - 1 }[e.key];
     if (to === undefined) { return; }
     e.preventDefault(); stop(); show(to);
   });
@@ -459,68 +587,84 @@ _SCRIPT = r"""
 
 # ---- frames -------------------------------------------------------------------------------------
 def frame_svgs(steps: Mapping[str, Any], svg: str,
-               ids: Sequence[Mapping[str, Any] | None] | None = None) -> list[str]:
-    """One standalone SVG a step: the graph with the step highlighted, the gradients reached
-    so far under their boxes, and the step's text as a caption."""
+               ids: Sequence[Mapping[str, Any] | None] | None = None,
+               by: str = "step") -> list[str]:
+    """One standalone SVG a step (``by="layer"``: a layer's run of steps, see ``groups``;
+    "auto": by layer on the layer view): the graph with the step highlighted, the gradients
+    reached so far under or beside their boxes, and the step's text as a caption."""
     _check(steps)
     ids = list(ids) if ids is not None else ids_from_steps(steps)
     tensors = steps["tensors"]
+    views = [_view(s, tensors, ids) for s in steps["steps"]]
+    runs = groups(steps, ids)
+    if _by(by, ids, runs) == "layer":
+        spans = [(r["first"], r["last"], r["phase"], r["title"]) for r in runs]
+    else:
+        spans = [(k, k, v["phase"], v["lines"][0][1]) for k, v in enumerate(views)]
     graph = _Graph(svg, ids, GRAD_ROOM + CAPTION_ROOM)
     base = graph.height + GRAD_ROOM
-    reached: dict[int, tuple[str, bool]] = {}
+    reached: dict[int, Mapping[str, Any]] = {}
     frames = []
-    n = len(steps["steps"])
-    for k, step in enumerate(steps["steps"]):
-        view = _view(step, tensors, ids)
-        if view["grad"]:
-            g = view["grad"]
-            reached[g["tensor"]] = (g["label"], g["final"])
-        caption = (f'<text class="tg-caption" x="8" y="{base + 14:g}">step {k + 1} of {n} · '
-                   f'{html.escape(view["phase"])}</text>'
+    for first, last, phase, text in spans:
+        shown = views[first:last + 1]
+        for view in shown:
+            if view["grad"]:
+                reached[view["grad"]["tensor"]] = view["grad"]
+        where = f"steps {first + 1}–{last + 1}" if last > first else f"step {first + 1}"
+        caption = (f'<text class="tg-caption" x="8" y="{base + 14:g}">{where} of {len(views)}'
+                   f' · {html.escape(phase)}</text>'
                    f'<text class="tg-caption" x="8" y="{base + 31:g}" font-weight="bold">'
-                   f'{html.escape(view["lines"][0][1])}</text>\n')
-        frames.append(graph.with_parts(reached, caption, view["current"], view["inputs"],
-                                       view["edges"], css=True))
+                   f'{html.escape(text)}</text>\n')
+        current = _unique(i for v in shown for i in v["current"])
+        inputs = _unique(i for v in shown for i in v["inputs"] if i not in current)
+        edges = _unique(tuple(e) for v in shown for e in v["edges"])
+        frames.append(graph.with_parts(reached, caption, current, inputs, edges, css=True))
     return frames
 
 
 # ---- from a graph or from Steps to files --------------------------------------------------------
 def _steps_and_picture(root_or_steps: Any, steps: Any, max_elements: int, precision: int,
-                       rankdir: str) -> tuple[dict[str, Any], str, list[Any]]:
-    """The steps' data, the graph's SVG (values, no gradients) and its DOT ids."""
+                       rankdir: str | None, view: str) -> tuple[dict[str, Any], str, list[Any]]:
+    """The steps' data, the graph's SVG in ``view`` (values, no gradients) and its DOT ids."""
     root: Any = root_or_steps
     if not isinstance(root, Tensor):
         steps, root = root_or_steps, getattr(root_or_steps, "root", None)
         if not isinstance(root, Tensor) or not hasattr(steps, "to_dict"):
             raise TypeError("expected the root Tensor J or the Steps of backward_steps(J), "
                             f"got {type(root_or_steps).__name__}")
+    view = chosen_view(root, view)
     if steps is None:
         steps = backward_steps(root, max_elements=max_elements, precision=precision)
     data = dict(steps) if isinstance(steps, Mapping) else steps.to_dict()
     svg = render_svg(draw_graph(root, show_grads=False, max_elements=max_elements,
-                                precision=precision, rankdir=rankdir, view="ops").source)
-    return data, svg, graph_ids(root)
+                                precision=precision, rankdir=rankdir, view=view,
+                                grad_room=True).source)
+    return data, svg, graph_ids(root, view=view)
 
 
 def save_page(root_or_steps: Any, path: str | Path, *, steps: Any = None,
-              max_elements: int = 6, precision: int = 4, rankdir: str = "LR",
-              title: str | None = None) -> Path:
+              max_elements: int = 6, precision: int = 4, rankdir: str | None = None,
+              view: str = "auto", by: str = "auto", title: str | None = None) -> Path:
     """Write the step-by-step page of J to ``path``: give J (stepped here with
     ``backward_steps``) or its Steps. ``steps`` beside J: its Steps (or their ``to_dict()``)
-    computed earlier, e.g. before ``J.backward()`` released the graph's saved values."""
-    data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision, rankdir)
+    computed earlier, e.g. before ``J.backward()`` released the graph's saved values.
+    ``view`` is draw_graph's ("auto": the layer view for big networks), ``by`` page_html's."""
+    data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision,
+                                        rankdir, view)
     path = Path(path)
-    path.write_text(page_html(data, svg, ids, title), encoding="utf-8")
+    path.write_text(page_html(data, svg, ids, title, by), encoding="utf-8")
     return path
 
 
 def save_frames(root_or_steps: Any, folder: str | Path, *, steps: Any = None,
-                max_elements: int = 6, precision: int = 4, rankdir: str = "LR") -> list[Path]:
-    """Write one SVG a step into ``folder`` (created if needed): step-000.svg, step-001.svg,
-    ... (zero-padded to the number of steps); older step-*.svg files there are removed.
-    Arguments as save_page's."""
-    data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision, rankdir)
-    frames = frame_svgs(data, svg, ids)
+                max_elements: int = 6, precision: int = 4, rankdir: str | None = None,
+                view: str = "auto", by: str = "step") -> list[Path]:
+    """Write one SVG a step (or a layer, ``by="layer"``) into ``folder`` (created if
+    needed): step-000.svg, step-001.svg, ... (zero-padded to the number of frames); older
+    step-*.svg files there are removed. Arguments as save_page's."""
+    data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision,
+                                        rankdir, view)
+    frames = frame_svgs(data, svg, ids, by)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("step-*.svg"):
@@ -539,7 +683,7 @@ def save_frames(root_or_steps: Any, folder: str | Path, *, steps: Any = None,
 def notebook_html(steps: Any, height: int = 640) -> str:
     """The page inside an iframe (srcdoc, sandboxed: its script cannot reach the notebook), so
     its ids, styles and keys never clash with other outputs."""
-    data, svg, ids = _steps_and_picture(steps, None, 6, 4, "LR")
+    data, svg, ids = _steps_and_picture(steps, None, 6, 4, None, "auto")
     page = page_html(data, svg, ids)
     return (f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
             f'style="width: 100%; height: {int(height)}px; border: 1px solid #ddd" '

@@ -39,8 +39,8 @@ from .ops import broadcast_axes, broadcast_rule
 from .render import RenderError, render_svg
 from .tensor import Tensor
 
-__all__ = ["draw_graph", "save_svg", "layer_of", "graph_ids", "Steps", "backward_steps",
-           "VIEWS", "LAYER_VIEW_MIN_TENSORS"]
+__all__ = ["draw_graph", "save_svg", "layer_of", "graph_ids", "chosen_view", "Steps",
+           "backward_steps", "VIEWS", "LAYER_VIEW_MIN_TENSORS"]
 
 #: draw_graph's views: one node per tensor and op, one box per layer, or chosen by size.
 VIEWS = ("auto", "ops", "layers")
@@ -49,6 +49,7 @@ VIEWS = ("auto", "ops", "layers")
 #: view, the 4-layer cat network 12288-20-7-5-1 (23 tensors; its ops view is ~5,400 px wide)
 #: gets the layer view.
 LAYER_VIEW_MIN_TENSORS = 20
+GRAD_ROOM_PT = 85  # the width of draw_graph(grad_room=True)'s empty ‖d·‖ column: ‖dA1‖ = 1.234e-05
 
 BLUE, RED = "#1f5fbf", "#c0392b"
 STYLES: dict[str, dict[str, str]] = {
@@ -70,7 +71,8 @@ _BACK = f'dir=back color="{RED}" fontcolor="{RED}"'
 def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
                backward_edges: bool = False, rankdir: str | None = None, max_elements: int = 6,
                max_nodes: int | None = 500, precision: int = 4,
-               clusters: bool = True, view: str = "auto") -> graphviz.Digraph:
+               clusters: bool = True, view: str = "auto",
+               grad_room: bool = False) -> graphviz.Digraph:
     """The computation graph that produced ``root``, as a ``graphviz.Digraph``.
 
     Values with at most ``max_elements`` elements are shown, rounded to ``precision``
@@ -83,15 +85,18 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
     A^[l-1] -> layer l, and every other tensor as "ops" does; "auto" picks "layers" when the
     graph has more than ``LAYER_VIEW_MIN_TENSORS`` (20) tensors and some are named as a
     layer's, else "ops". ``rankdir`` defaults to "LR" for ops and "TB" for layers (a deep
-    network then grows down, never wider than one layer's box).
+    network then grows down, never wider than one layer's box). ``grad_room``: in the layer
+    view, keep the boxes' ‖d·‖ column, empty, while there are no gradients (the step page
+    writes them there as the steps reach them).
     """
     if not isinstance(root, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(root).__name__}")
     if view not in VIEWS:
         raise ValueError(f"draw_graph: view must be one of {', '.join(map(repr, VIEWS))}; "
                          f"got {view!r}")
-    return _Drawing(root, show_values, show_grads, backward_edges, max_elements,
-                    precision).draw(rankdir, max_nodes, clusters, view)
+    drawing = _Drawing(root, show_values, show_grads, backward_edges, max_elements, precision)
+    drawing.grad_room = grad_room
+    return drawing.draw(rankdir, max_nodes, clusters, view)
 
 
 def save_svg(root: Tensor, path: str | Path, *, backend: str = "auto", engine: str = "dot",
@@ -107,17 +112,43 @@ def save_svg(root: Tensor, path: str | Path, *, backend: str = "auto", engine: s
     return path
 
 
-def graph_ids(root: Tensor, max_nodes: int | None = 500) -> list[dict[str, Any] | None]:
+def graph_ids(root: Tensor, max_nodes: int | None = 500,
+              view: str = "ops") -> list[dict[str, Any] | None]:
     """The DOT ids draw_graph gives each tensor of ``graph.topological_order([root])``, in that
     order: ``{"box": "n3", "op": "n2" or None, "inputs": ["n0", "n1"]}`` (the value box, the op
     ellipse, and the node each operand's edge comes from: a box, a constant, or the note of
     left-out tensors), or None for a tensor ``max_nodes`` leaves out. Graphviz's SVG titles
-    each node ``<title>n3</title>``, so a page can find a tensor's node by these ids."""
+    each node ``<title>n3</title>``, so a page can find a tensor's node by these ids. A tensor
+    of a layer (W1, b1, Z1, A1, ... as the "layer 1" clusters group them) also has
+    ``"layer": 1``.
+
+    In the layer view (``view="layers"``, or "auto" choosing it) a layer's tensors share their
+    layer's box: ``{"box": "n1", "op": None, "inputs": [...], "layer": 2, "row": 3}``, where
+    ``row`` is the tensor's row in the box's table (1 for the first tensor under the title;
+    None for an unnamed result, which has no row)."""
     if not isinstance(root, Tensor):
         raise TypeError(f"graph_ids: expected a Tensor, got {type(root).__name__}")
+    if view not in VIEWS:
+        raise ValueError(f"graph_ids: view must be one of {', '.join(map(repr, VIEWS))}; "
+                         f"got {view!r}")
     drawing = _Drawing(root, False, False, False, 0, 4)
-    drawing.draw("LR", max_nodes, False)
-    return [drawing.ids.get(id(t)) for t in topological_order([root])]
+    drawing.draw(None, max_nodes, False, view)
+    order = topological_order([root])
+    layers = _layers(order)
+    ids = [drawing.ids.get(id(t)) for t in order]
+    for t, entry in zip(order, ids):
+        if entry is not None and id(t) in layers:  # the ops view's "layer l" cluster
+            entry.setdefault("layer", layers[id(t)])
+    return ids
+
+
+def chosen_view(root: Tensor, view: str = "auto") -> str:
+    """The view draw_graph(root, view=view) draws: "ops" or "layers" (``view="auto"``: see
+    LAYER_VIEW_MIN_TENSORS)."""
+    if view != "auto":
+        return view
+    order = topological_order([root])
+    return "layers" if len(order) > LAYER_VIEW_MIN_TENSORS and _layers(order) else "ops"
 
 
 # ---- formatting -------------------------------------------------------------------------------
@@ -139,6 +170,7 @@ class _Drawing:
             backward_edges, max_elements, precision)
         self.count = 0
         self.ids: dict[int, dict[str, Any]] = {}  # id(tensor) -> the DOT ids drawn for it
+        self.grad_room = False
 
     def new_id(self) -> str:
         self.count += 1
@@ -148,8 +180,7 @@ class _Drawing:
              view: str = "ops") -> graphviz.Digraph:
         order = topological_order([self.root])
         if view == "auto":
-            view = ("layers" if len(order) > LAYER_VIEW_MIN_TENSORS and _layers(order)
-                    else "ops")
+            view = chosen_view(self.root)
         notes: list[str] = []
         elided: list[Tensor] = []
         if max_nodes is not None and len(order) > max_nodes:
@@ -289,12 +320,20 @@ class _LayerDrawing:
         elided_id = d.new_id() if elided else ""
         if elided:
             body.append(_node(elided_id, _html(html.escape(notes[0])), "elided"))
+        rows: dict[int, int] = {}
         for layer in sorted(members):
-            body.append(f"\t{box_of[layer]} [label={self.box_label(layer, members[layer])} "
+            named = _box_rows(members[layer])
+            rows.update((id(t), r) for r, t in enumerate(named, start=1))
+            body.append(f"\t{box_of[layer]} [label={self.box_label(layer, named)} "
                         f"{_STYLE['layer']}]\n")
         for t in order:
             if id(t) in layers:  # inside a box: one edge per flow from outside it
                 box = node_of[id(t)] = box_of[layers[id(t)]]
+                d.ids[id(t)] = {"box": box, "op": None, "layer": layers[id(t)],
+                                "row": rows.get(id(t)),
+                                "inputs": [node_of.get(id(x), elided_id)
+                                           if isinstance(x, Tensor) else ""
+                                           for x in t._inputs]}
                 for x in t.parents:
                     src = node_of.get(id(x), elided_id)
                     if src != box and (src, box) not in seen:
@@ -306,6 +345,7 @@ class _LayerDrawing:
             if t._op is not None:
                 op_id = d.new_id()
                 body.append(_node(op_id, _html(html.escape(_op_label(t))), "op"))
+                srcs: list[str] = []
                 for i, x in enumerate(t._inputs):
                     if isinstance(x, Tensor):
                         src = node_of.get(id(x), elided_id)
@@ -313,29 +353,30 @@ class _LayerDrawing:
                         src = d.new_id()
                         body.append(_node(src, d.const_label(x), "const"))
                     edges += d.input_edges(t, i, x, src, op_id, kept=id(x) in node_of)
+                    srcs.append(src)
                 node_of[id(t)] = d.new_id()
                 edges.append(f"\t{op_id} -> {node_of[id(t)]}\n")
+                d.ids[id(t)] = {"box": node_of[id(t)], "op": op_id, "inputs": srcs}
             else:
                 node_of[id(t)] = d.new_id()
+                d.ids[id(t)] = {"box": node_of[id(t)], "op": None, "inputs": []}
             body.append(d.value_node(node_of[id(t)], t))
 
         dot = _digraph(rankdir, "0.3", notes)
         dot.body += body + edges
         return dot
 
-    def box_label(self, layer: int, tensors: list[Tensor]) -> str:
-        """The layer's table: a title row, then one row per named tensor (W, b first, then the
-        results in forward order): name, shape, and ‖d·‖ once backward has given a gradient.
-        Unnamed results (the W1 A0 inside Z1) are left out: Z1's row stands for them."""
+    def box_label(self, layer: int, named: list[Tensor]) -> str:
+        """The layer's table: a title row, then one row per tensor of ``named`` (_box_rows):
+        name, shape, and ‖d·‖ once backward has given a gradient."""
         d = self.d
-        named = [t for t in tensors if t.name]
-        named.sort(key=lambda t: (t._op is not None, "WbZA".find((t.name or " ")[0])))
         act = next((t for t in named if (t.name or "").startswith("A") and t._op is not None),
                     None)
         title = f"<B>layer {layer}</B>" + (
             f" · {html.escape(_op_label(act))}" if act is not None else "")
         grads = d.show_grads and any(t.grad is not None for t in named)
-        cols = 3 if grads else 2
+        room = d.grad_room and not grads
+        cols = 3 if grads or room else 2
         rows = [f'<TR><TD COLSPAN="{cols}" BGCOLOR="#eef3fb">{title}</TD></TR>']
         for t in named:
             name = html.escape(d.names[id(t)])
@@ -346,9 +387,19 @@ class _LayerDrawing:
                         _red(f"‖d{name}‖ = "
                              f"{_num(np.linalg.norm(np.asarray(t.grad)), d.precision)}"))
                 cells.append(f'<TD ALIGN="LEFT">{norm}</TD>')
+            elif room:
+                cells.append(f'<TD WIDTH="{GRAD_ROOM_PT}"></TD>')
             rows.append("<TR>" + "".join(cells) + "</TR>")
         return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
                 + "".join(rows) + "</TABLE>>")
+
+
+def _box_rows(tensors: list[Tensor]) -> list[Tensor]:
+    """A layer box's rows: its named tensors, W and b first, then the results in forward
+    order. Unnamed results (the W1 A0 inside Z1) are left out: Z1's row stands for them."""
+    named = [t for t in tensors if t.name]
+    named.sort(key=lambda t: (t._op is not None, "WbZA".find((t.name or " ")[0])))
+    return named
 
 
 def _digraph(rankdir: str, ranksep: str, notes: list[str]) -> graphviz.Digraph:
