@@ -130,3 +130,21 @@ def flower_graph() -> Tensor:
     model = nn.DeepNN([2, 4, 1], hidden_activation="tanh", init="small",
                       rng=np.random.RandomState(2))
     return model.cost(X, Y)
+
+
+CAT = [12288, 20, 7, 5, 1]     # week 4's cat network
+DEEP = [4] + [3] * 49 + [1]     # 50 layers
+
+
+def network_graph(dims: list[int], m: int = 3, seed: int = 0) -> Tensor:
+    """The cost of DeepNN(dims) (relu hidden, sigmoid out) on m random examples: the layer
+    view's networks, with a graph still holding its saved values."""
+    import numpy as np
+
+    from tinygrad_course import nn
+
+    rng = np.random.RandomState(seed)
+    X = rng.rand(dims[0], m)
+    Y = (np.arange(m) % 2)[None, :].astype(float)
+    model = nn.DeepNN(dims, hidden_activation="relu", init="xavier", rng=rng)
+    return model.cost(X, Y)

@@ -19,7 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from steps_examples import J_STEPS, FakeSteps, flower_graph, j_graph, j_steps
+from steps_examples import (
+    CAT,
+    DEEP,
+    J_STEPS,
+    FakeSteps,
+    flower_graph,
+    j_graph,
+    j_steps,
+    network_graph,
+)
 
 from tinygrad_course.render import available_backends
 from tinygrad_course.steps_page import save_page
@@ -39,6 +48,9 @@ STATE = """() => ({
                                         t => [t.dataset.tensor, t.textContent])),
   counter: document.getElementById("tg-counter").textContent,
   slider: Number(document.getElementById("tg-slider").value),
+  by: document.body.dataset.by,
+  group: document.body.dataset.group,
+  byButton: document.getElementById("tg-by").textContent,
 })"""
 
 
@@ -59,7 +71,7 @@ class Opened:
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.goto(path.as_uri())
-        self.page.wait_for_function("() => document.body.dataset.step === '0'")
+        self.page.wait_for_function("() => document.body.dataset.step !== undefined")
 
     def _route(self, route: Any) -> None:
         if route.request.url.startswith("file:"):
@@ -279,6 +291,99 @@ def test_flower_page(open_page: Any, tmp_path: Path) -> None:
     shot = tmp_path / "flower.png"
     o.page.screenshot(path=str(shot), full_page=True)
     assert png_colours(shot.read_bytes()) > 50
+    assert (o.requests, o.errors, o.dialogs) == ([], [], [])
+
+
+# ---- the layer view, layer by layer ---------------------------------------------------------
+def expected_group(g: int, data: dict[str, Any], ids: list[Any],
+                   runs: list[Any]) -> dict[str, Any]:
+    """What layer step g lights and writes: every step of its run, as the ids say."""
+    run = runs[g]
+    current, inputs = set(), set()
+    texts = []
+    for step in data["steps"][run["first"]:run["last"] + 1]:
+        own = ids[step["tensor"]]
+        current.update(i for i in (own["op"], own["box"]) if i)
+        if step["phase"] == "backward":
+            inputs.add(ids[step["input"]]["box"])
+        elif step["phase"] == "forward":  # the flows into the box light up too
+            inputs.update(i for i in own["inputs"] if i)
+        texts.append(step["text"])
+    return {"current": sorted(current), "inputs": sorted(inputs - current), "texts": texts}
+
+
+def check_group(o: Opened, g: int, data: dict[str, Any], ids: list[Any],
+                runs: list[Any]) -> None:
+    got, want = o.state(), expected_group(g, data, ids, runs)
+    run = runs[g]
+    assert (got["by"], got["group"], got["step"], got["slider"]) == (
+        "layer", str(g), run["last"], g)
+    assert got["counter"] == f"layer step {g + 1} / {len(runs)}"
+    assert got["text"] == run["title"] and got["byButton"] == "by step"
+    for text in want["texts"]:
+        assert text in got["lines"], (g, text)
+    assert sorted(got["current"]) == want["current"], g
+    assert sorted(set(got["inputs"]) - set(got["current"])) == want["inputs"], g
+    # every gradient reached by the run's last step is written, in the layer boxes' rows
+    reached = {str(s["input"] if s["phase"] == "backward" else s["tensor"])
+               for s in data["steps"][: run["last"] + 1] if s["phase"] != "forward"}
+    with_spot = {str(k) for k, e in enumerate(ids) if e.get("row") or "row" not in e}
+    shown = {key for key, text in got["labels"].items() if text}
+    assert shown == reached & with_spot, g
+
+
+def test_cat_page_steps_layer_by_layer(open_page: Any, tmp_path: Path) -> None:
+    J = network_graph(CAT)
+    stepper = importlib.import_module("tinygrad_course.stepper")
+    steps_page = importlib.import_module("tinygrad_course.steps_page")
+    steps = stepper.backward_steps(J)
+    path = save_page(J, tmp_path / "cat.html", steps=steps)
+    data, ids = steps.to_dict(), graph_ids(J, view="layers")
+    runs = steps_page.groups(data, ids)
+    o = open_page(path)
+    check_group(o, 0, data, ids, runs)
+    for g in range(1, len(runs)):
+        o.page.click("#tg-next")
+        check_group(o, g, data, ids, runs)
+    for g in range(len(runs) - 2, -1, -1):
+        o.page.keyboard.press("ArrowLeft")
+        check_group(o, g, data, ids, runs)
+    o.page.keyboard.press("End")
+    check_group(o, len(runs) - 1, data, ids, runs)
+    o.page.click("#tg-first")
+    check_group(o, 0, data, ids, runs)
+    # L (or the button) switches to one share a step, at the layer step's first step, and back
+    o.page.keyboard.press("End")
+    o.page.keyboard.press("ArrowLeft")
+    o.page.keyboard.press("l")
+    first = runs[-2]["first"]
+    state = o.state()
+    assert (state["by"], state["step"], state["counter"], state["byButton"]) == (
+        "step", first, f"step {first + 1} / {len(data['steps'])}", "by layer")
+    assert state["text"] == data["steps"][first]["text"]
+    o.page.keyboard.press("ArrowRight")
+    o.page.click("#tg-by")
+    check_group(o, len(runs) - 2, data, ids, runs)
+    shot = tmp_path / "cat.png"
+    o.page.screenshot(path=str(shot), full_page=True)
+    assert png_colours(shot.read_bytes()) > 50
+    assert (o.requests, o.errors, o.dialogs) == ([], [], [])
+
+
+def test_fifty_layer_page_steps_to_the_end(open_page: Any, tmp_path: Path) -> None:
+    J = network_graph(DEEP)
+    data = importlib.import_module("tinygrad_course.stepper").backward_steps(J).to_dict()
+    o = open_page(save_page(J, tmp_path / "deep.html"))
+    o.page.keyboard.press("End")
+    state = o.state()
+    assert (state["by"], state["group"], state["counter"]) == (
+        "layer", "101", "layer step 102 / 102")
+    assert state["text"].startswith("layer 1 · backward: dZ1, ")
+    # every gradient reached: a label for each tensor but the data X, Y (and W1 A0: no row)
+    shown = {int(k) for k, text in state["labels"].items() if text}
+    wanted = {t["index"] for t in data["tensors"] if t["kind"] != "data" and t["name"] != "X"}
+    rowless = {k for k, e in enumerate(graph_ids(J, view="layers")) if e.get("row", 0) is None}
+    assert shown == wanted - rowless and len(shown) == 50 * 4 + 1
     assert (o.requests, o.errors, o.dialogs) == ([], [], [])
 
 

@@ -67,6 +67,10 @@ def add_steps_flags(p: argparse.ArgumentParser, what: str) -> None:
                    help="also write the steps as data (the format of docs/stepping.md)")
     p.add_argument("--frames", metavar="DIR",
                    help="also write one SVG a step into DIR: step-000.svg, step-001.svg, ...")
+    p.add_argument("--steps-by", choices=["auto", "step", "layer"], default="auto",
+                   help="step the page and the frames one chain-rule share at a time (step) "
+                   "or one layer's forward or backward at a time (layer); auto: by layer when "
+                   "the network is big enough for the layer view (default)")
 
 
 def run_graph(args: argparse.Namespace) -> int:
@@ -172,7 +176,8 @@ def _write_steps(J: Tensor, steps: Any, args: argparse.Namespace) -> None:
     from .render import RenderError
     from .steps_page import save_frames, save_page
 
-    options = {"steps": steps, "max_elements": args.max_elements, "rankdir": args.rankdir}
+    options = {"steps": steps, "max_elements": args.max_elements, "rankdir": args.rankdir,
+               "by": args.steps_by}
     target = ""
     try:
         if args.steps_json is not None:
