@@ -2,8 +2,10 @@
 
     python examples/stepping_screenshots.py [--out docs/img]
 
-Writes the J lesson's page at the step dJ/db = dJ/du · ∂u/∂b (stepping_j.png) and the 2-layer
-lesson's page at the broadcast sum db1 = Σ_i dZ1(:, i) (stepping_2layer.png). Needs Debian's
+Writes the J lesson's page at the step dJ/db = dJ/du · ∂u/∂b (stepping_j.png), the 2-layer
+lesson's page at the broadcast sum db1 = Σ_i dZ1(:, i) (stepping_2layer.png), and the 4-layer
+cat network's page (12288-20-7-5-1 on the 209 training images, its first iteration) on the
+layer view at layer 4's backward step (stepping_cat_layers.png). Needs Debian's
 Chromium at /usr/bin/chromium (or TINYGRAD_COURSE_CHROMIUM) and the Python package playwright
 (the dev extra); no browser is downloaded.
 """
@@ -47,6 +49,17 @@ def two_layer_lesson() -> tc.Tensor:
     return model.cost(X, Y)
 
 
+def cat_network() -> tc.Tensor:
+    """The first iteration's cost of week 4's 12288-20-7-5-1 relu network (xavier init from
+    RandomState(1), as `tinygrad-course train` has it) on the 209 training images."""
+    from tinygrad_course import datasets
+
+    train_x, train_y, _, _, _ = datasets.load_catvnoncat()
+    model = nn.DeepNN([12288, 20, 7, 5, 1], hidden_activation="relu", init="xavier",
+                      rng=np.random.RandomState(1))
+    return model.cost(datasets.preprocess_images(train_x), train_y.astype(np.float64))
+
+
 def step_where(steps: Any, starts: str) -> int:
     """The index of the first step whose text starts with ``starts``."""
     for k, step in enumerate(steps):
@@ -55,16 +68,28 @@ def step_where(steps: Any, starts: str) -> int:
     raise ValueError(f"no step starts with {starts!r}")
 
 
-def shoot(browser: Any, page_path: Path, step: int, png: Path) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 760})
+def layer_step_where(J: tc.Tensor, steps: Any, title: str) -> int:
+    """The index of the layer step (steps_page.groups) whose title starts with ``title``."""
+    from tinygrad_course.steps_page import groups
+    from tinygrad_course.viz import graph_ids
+
+    runs = groups(steps.to_dict(), graph_ids(J, view="layers"))
+    return next(k for k, run in enumerate(runs) if run["title"].startswith(title))
+
+
+def shoot(browser: Any, page_path: Path, at: int, png: Path, by: str = "step",
+          height: int = 760) -> None:
+    """A full-page screenshot after ``at`` presses of → (steps, or layer steps)."""
+    context = browser.new_context(viewport={"width": 1200, "height": height})
     context.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
                   else r.abort())
     page = context.new_page()
     page.goto(page_path.as_uri())
-    page.wait_for_function("() => document.body.dataset.step === '0'")
-    for _ in range(step):
+    where = "step" if by == "step" else "group"
+    page.wait_for_function(f"() => document.body.dataset.by === '{by}'")
+    for _ in range(at):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"() => document.body.dataset.step === '{step}'")
+    page.wait_for_function(f"() => document.body.dataset.{where} === '{at}'")
     png.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(png), full_page=True)
     context.close()
@@ -92,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             page = tc.save_page(J, Path(tmp) / (name + ".html"), steps=steps)
             shoot(browser, page, step_where(steps, starts), out / name)
             print(f"wrote {out / name}")
+        J = cat_network()
+        steps = tc.backward_steps(J)
+        page = tc.save_page(J, Path(tmp) / "cat.html", steps=steps)  # layer view, by layer
+        name = "stepping_cat_layers.png"
+        shoot(browser, page, layer_step_where(J, steps, "layer 4 · backward"), out / name,
+              by="layer", height=1000)
+        print(f"wrote {out / name}")
         browser.close()
     return 0
 

@@ -334,3 +334,11 @@ def test_steps_with_the_real_stepper(tmp_path: Path) -> None:
     assert {names[k]: v for k, v in last.items() if names[k] in "abc"} == {
         "a": 3.0, "b": 6.0, "c": 9.0}
     assert len(list((tmp_path / "frames").iterdir())) == len(steps["steps"])
+
+
+@needs_renderer
+def test_steps_by_layer_needs_layers(stepper: None, tmp_path: Path) -> None:
+    """--steps-by layer on J = 3(a + bc), which has no layers: one frame a step still."""
+    code, stdout, stderr = graph(*J_ARGS, "-o", str(tmp_path / "J.dot"), "--frames",
+                                 str(tmp_path / "frames"), "--steps-by", "layer")
+    assert (code, stderr) == (0, "") and stdout.splitlines()[-1].startswith("wrote 9 frames")

@@ -177,3 +177,23 @@ def test_steps_target_unwritable_before_training(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("tinygrad-course train: error: cannot write ") and "\n" == err[-1]
     assert err.count("\n") == 1
+
+
+def test_steps_of_the_cat_network_go_layer_by_layer(catvnoncat_dir, tmp_path, capsys):
+    """train --steps on the 4-layer cat network: the layer view's page opens by layer, one
+    frame a layer step; --steps-by step gives one frame a step instead."""
+    import re
+
+    page, data, frames = tmp_path / "cats.html", tmp_path / "cats.json", tmp_path / "fr"
+    assert train("--data", str(catvnoncat_dir), "--iterations", "1", "--steps", str(page),
+                 "--steps-json", str(data), "--frames", str(frames)) == 0
+    assert f"wrote 10 frames to {frames}" in capsys.readouterr().out
+    text = page.read_text(encoding="utf-8")
+    embedded = json.loads(re.search(r'id="tg-data">(.*?)</script>', text, re.S).group(1))
+    assert embedded["by"] == "layer" and len(embedded["groups"]) == 10
+    assert embedded["groups"][6]["title"].startswith("layer 4 · backward: dZ4, ")
+    assert page.stat().st_size < 1_000_000 and "rankdir" not in text
+    steps = json.loads(data.read_text(encoding="utf-8"))
+    assert train("--data", str(catvnoncat_dir), "--iterations", "1", "--frames", str(frames),
+                 "--steps-by", "step") == 0
+    assert len(list(frames.iterdir())) == len(steps["steps"])

@@ -400,12 +400,12 @@ def test_a_missing_browser_skips_here_and_fails_under_ci(monkeypatch: pytest.Mon
 
 def test_docs_screenshots_command(chromium: Any, tmp_path: Path) -> None:
     """docs/stepping.md's screenshots come from examples/stepping_screenshots.py: it runs
-    and writes two pictures that are not blank (the chromium fixture makes CI fail here when
+    and writes three pictures that are not blank (the chromium fixture makes CI fail here when
     no browser can run)."""
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.run([sys.executable, str(root / "examples" / "stepping_screenshots.py"),
                            "--out", str(tmp_path)], capture_output=True, text=True,
                           timeout=300, cwd=root)
     assert proc.returncode == 0, proc.stderr
-    for name in ("stepping_j.png", "stepping_2layer.png"):
+    for name in ("stepping_j.png", "stepping_2layer.png", "stepping_cat_layers.png"):
         assert png_colours((tmp_path / name).read_bytes()) > 50
