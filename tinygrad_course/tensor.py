@@ -8,7 +8,8 @@ line that hands over to :mod:`tinygrad_course.ops`, where every op's forward and
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
@@ -23,6 +24,33 @@ ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 #: Tensor's values, and every recorded node notes the reading when it was made. A backward pass
 #: that finds an input changed after its node was recorded raises instead of using new values.
 _CLOCK = [0]
+
+#: How many ``tc.trace`` calls are running now, in any thread. While it is 0 the conversions
+#: below (``float(t)``, ``t.data``, ``t > 0``, ...) cost one list read more; otherwise they ask
+#: this thread's trace whether ``t`` was computed from a traced input (see :mod:`.tracer`).
+_TRACING = [0]
+
+
+class _TraceState(threading.local):
+    guard: Callable[[Tensor, str], None] | None = None
+
+
+_TRACE = _TraceState()
+
+
+def _leak(t: Any, what: str) -> None:
+    """Called (only while a trace runs) where a Tensor's values leave the graph; ``t`` may
+    also be a list or tuple holding Tensors."""
+    guard = _TRACE.guard
+    if guard is None:
+        return
+    stack = [t]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Tensor):
+            guard(x, what)
+        elif isinstance(x, (list, tuple)):
+            stack.extend(x)
 
 
 class Tensor:
@@ -44,6 +72,8 @@ class Tensor:
     def __init__(self, data: ArrayLike, requires_grad: bool = False,
                  name: str | None = None, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
+            if _TRACING[0]:
+                _leak(data, "Tensor(t)")
             data = data._value
         if dtype is not None:
             arr = np.asarray(data, dtype=dtype)
@@ -74,6 +104,8 @@ class Tensor:
     def data(self) -> np.ndarray:
         """The values, an ndarray. Assigning to ``.data`` (``p.data -= lr * p.grad`` too)
         counts as an in-place change: it bumps ``version``."""
+        if _TRACING[0]:
+            _leak(self, ".data")
         return self._value
 
     @data.setter
@@ -130,10 +162,14 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The values as an ndarray (the same one as ``.data``; it leaves the graph)."""
+        if _TRACING[0]:
+            _leak(self, "numpy()")
         return self._value
 
     def tolist(self) -> Any:
         """The values as nested Python lists, as ``ndarray.tolist`` (it leaves the graph)."""
+        if _TRACING[0]:
+            _leak(self, "tolist()")
         return self._value.tolist()
 
     def retain_grad(self) -> Tensor:
@@ -146,6 +182,8 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same value, cut from the graph: no gradient flows through it."""
+        if _TRACING[0]:
+            _leak(self, "detach()")
         return Tensor(self._value, name=self.name)
 
     def __repr__(self) -> str:
@@ -161,6 +199,8 @@ class Tensor:
 
     # ---- Python's protocols, as numpy has them ------------------------------------------
     def _one(self, what: str) -> np.ndarray:
+        if _TRACING[0]:
+            _leak(self, what)
         if self._value.size != 1:
             raise TypeError(f"{what} of {_describe(self)}: only a one-element tensor converts "
                             "to a Python number; index it first (t[0, 0]) or reduce it (t.sum())")
@@ -178,6 +218,8 @@ class Tensor:
         return format(self._one(f"format(..., {spec!r})").reshape(()).item(), spec)
 
     def __bool__(self) -> bool:
+        if _TRACING[0]:
+            _leak(self, "bool() (an `if` or `while` on it)")
         return bool(self._value)  # numpy's rule: ambiguous for more than one element
 
     def __len__(self) -> int:
@@ -194,6 +236,8 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """``np.asarray(t)``: the values as an ndarray. They leave the graph: numpy's own
         functions on the result are not recorded."""
+        if _TRACING[0]:
+            _leak(self, "np.asarray()")
         if copy:
             return np.array(self._value, dtype=dtype, copy=True)
         return self._value if dtype is None else self._value.astype(dtype, copy=False)
@@ -458,6 +502,10 @@ def _describe(t: Tensor) -> str:
 
 
 def _compare(ufunc: Any, a: Tensor, b: Any) -> Tensor:
+    if _TRACING[0]:
+        for x in (a, b):
+            if isinstance(x, Tensor):
+                _leak(x, f"a comparison (np.{ufunc.__name__})")
     return Tensor(np.asarray(ufunc(a._value, b._value if isinstance(b, Tensor) else b)))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import _TRACING, Tensor, _leak
 from .core import Op
 
 ASTYPE = Op("astype", "astype", lambda a, dtype: a.astype(dtype),
@@ -19,5 +19,7 @@ def astype(a: Any, dtype: Any) -> Any:
     cast back to a's dtype); to an integer or boolean dtype the result is a constant."""
     dtype = np.dtype(dtype)
     if dtype.kind != "f" and isinstance(a, Tensor):
+        if _TRACING[0]:
+            _leak(a, f"astype({dtype})")
         return Tensor(a._value.astype(dtype))
     return ASTYPE(a, dtype=dtype)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import _CLOCK, Tensor
+from ..tensor import _CLOCK, _TRACING, Tensor, _leak
 
 
 class _Mode(threading.local):
@@ -124,6 +124,8 @@ class Op:
             out.requires_grad, out._op, out._inputs = True, self, inputs
             out._saved, out._params, out._epoch = tuple(saved), params, _CLOCK[0]
         else:
+            if requires and _TRACING[0]:  # under no_grad, inside a traced function
+                _leak(inputs, f"{self.name} under no_grad")
             out.requires_grad, out._op, out._inputs, out._saved, out._params = (
                 False, None, (), None, {})
         if anomaly and data.dtype.kind in "fc" and not np.isfinite(data).all():
@@ -168,6 +170,8 @@ def _data(x: Any) -> Any:
 def plain_index(index: Any) -> Any:
     """An index with every Tensor in it replaced by its values (an index never gets a
     gradient): ``t[idx]`` for an integer or boolean Tensor ``idx``, and ``t[:, idx]``."""
+    if _TRACING[0]:
+        _leak(index, "an index")
     if isinstance(index, Tensor):
         return index._value
     if isinstance(index, tuple):

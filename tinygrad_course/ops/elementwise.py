@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import _TRACING, Tensor, _leak
 from .core import Op, broadcast_rule, describe
 
 
@@ -246,6 +246,8 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     """x where ``condition``, else y (numpy broadcasting of condition, x and y). The condition
     is a constant (a bool array, or a Tensor whose values are used): it never gets a gradient.
     d/dx = 1 where the condition holds, else 0; d/dy the other way round. x or y may be numbers."""
+    if _TRACING[0]:
+        _leak(condition, "where's condition")
     cond = np.asarray(condition._value if isinstance(condition, Tensor) else condition,
                       dtype=bool)
     if isinstance(condition, Tensor) and not isinstance(x, Tensor) and not isinstance(y, Tensor):

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import _TRACE, _TRACING, Tensor
 from . import elementwise  # (not SIGMOID itself: OPS lists the Ops a module defines)
 from .core import Op, _data, broadcast_rule
 from .elementwise import clip, log, sigmoid
@@ -148,7 +148,9 @@ def binary_cross_entropy(a: Any, y: Any) -> Any:
     else:
         _same_shape(BCE, a, y, "A")
     if isinstance(a, Tensor) and a._op is elementwise.SIGMOID:
-        if _any_saturated(a._value):
+        # a trace takes the three-input form whatever the values: it replays on new values,
+        # and where nothing saturates the form gives the same numbers bit for bit
+        if (_TRACING[0] and _TRACE.guard is not None) or _any_saturated(a._value):
             return BCE(a, y, a._inputs[0])
     else:
         _probabilities(BCE, a, y, "binary_cross_entropy_with_logits")

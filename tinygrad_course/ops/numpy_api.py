@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import _TRACING, Tensor, _leak
 from . import cast, elementwise, linalg, reductions, shape
 from .core import describe
 
@@ -118,6 +118,8 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[s
     else:
         _refuse(name, **{k: v for k, v in kwargs.items() if k != "casting"})
         if ufunc in CONSTANT_UFUNCS:
+            if _TRACING[0]:
+                _leak(inputs, name)
             result = Tensor(np.asarray(ufunc(*_values(inputs))))
         elif ufunc in UFUNCS:
             try:
@@ -216,6 +218,8 @@ def _reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _where(condition: Any, *xy: Any) -> Any:
     if not xy:  # np.where(cond) is np.nonzero(cond): indices, constants
+        if _TRACING[0]:
+            _leak(condition, "np.where(condition)")
         return np.nonzero(_values(condition))
     return _op("where")(condition, *xy)
 
@@ -277,5 +281,7 @@ def array_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
                 raise _unsupported(_qualname(func), args) from None
             raise
     if func in VALUE_FUNCTIONS:
+        if _TRACING[0] and func not in (np.shape, np.ndim, np.size):
+            _leak(args, _qualname(func))
         return func(*_values(args), **{k: _values(v) for k, v in kwargs.items()})
     raise _unsupported(_qualname(func), args)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import _TRACING, Tensor, _leak
 from .core import Op, _axes, _data, _keepdims_shape, describe, reduce_rule
 from .shape import broadcast_to, getitem, reshape, transpose
 
@@ -216,6 +216,8 @@ def cumsum(a: Any, axis: int | None = None) -> Any:
 
 
 def _index_of(name: str, a: Any, axis: Any, keepdims: bool) -> Tensor:
+    if _TRACING[0]:
+        _leak(a, name)
     values = np.asarray(_data(a))
     try:
         picked = getattr(np, name)(values, axis=axis, keepdims=keepdims)

@@ -1,0 +1,359 @@
+"""The writer of generated code: a :class:`~.symbolic.Program` written out as one Python
+function of straight-line numpy, and compiled.
+
+It holds no maths: every line is an expression the ops' own forward and VJPs computed (see
+:mod:`.symbolic`). A value used once is written inside the line that uses it
+(``Z1 = W1 @ X + b1``); a value used twice, a named one (Z1, dZ1) and a result get a line of
+their own. Nothing a user typed becomes code: names were checked by the tracer, numbers are
+written with ``repr``, and every other value (an array, an index, a function) is read from the
+function's namespace under a generated name.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .symbolic import PREC_ADD, PREC_CMP, PREC_POW, PREC_PRIMARY, PREC_UNARY, Expr, Program
+
+__all__ = ["Written", "write", "is_name"]
+
+_ATOM = 16
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9_,.\->* ]{0,64}")  # einsum subscripts, errstate words
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+_PLACEHOLDER = "t00"  # as long as the t1, t2, ... given once the lines are split
+LINE = 88  # the longest line the writer leaves as it is
+RESERVED = frozenset({"np", "None", "True", "False", "float", "int", "len", "range", "print",
+                      "learning_rate", "forward_backward"})
+
+
+def is_name(text: str) -> bool:
+    """The strict rule for a name to become an identifier of generated code: letters, digits
+    and _, not starting with a digit, at most 40 characters, not a Python keyword nor one of
+    the names the code itself uses (np, ...)."""
+    return bool(_NAME.fullmatch(text)) and not keyword.iskeyword(text) and text not in RESERVED
+
+
+@dataclass(frozen=True)
+class Written:
+    """The generated function: its source, and the namespace it runs in."""
+
+    source: str
+    namespace: dict[str, Any]
+    name: str
+
+    def compile(self, filename: str = "<tinygrad_course.trace>") -> Callable[..., Any]:
+        code = compile(self.source, filename, "exec")
+        scope = dict(self.namespace)
+        exec(code, scope)  # noqa: S102  (the engine's own text; see the module docstring)
+        return scope[self.name]  # type: ignore[no-any-return]
+
+
+def write(program: Program, name: str, params: list[Expr], results: list[Expr | None],
+          block_title: Callable[[Any, Callable[[Expr], str]], str | None],
+          updates: list[tuple[Expr, Expr]] | None = None) -> Written:
+    """``def name(*params): ...; return results[0], (results[1], ...)``.
+
+    ``block_title(block, line_of)`` gives the comment over the lines of one block (the
+    tracer's "backward of Z1 = W1 @ X + b1"); ``line_of(expr)`` is the written line that
+    computes expr. With ``updates`` [(W1, dW1), ...] the function takes a last argument
+    ``learning_rate`` and ends with gradient descent in place, ``W1 -= learning_rate * dW1``."""
+    return _Writer(program, params, results, block_title).function(name, updates)
+
+
+class _Writer:
+    def __init__(self, program: Program, params: list[Expr], results: list[Expr | None],
+                 block_title: Callable[[Any, Callable[[Expr], str]], str | None]) -> None:
+        self.params, self.results, self.block_title = params, results, block_title
+        self.base = set(program.base_errstate)
+        self.reachable = _reachable([r for r in results if r is not None])
+        self.uses: dict[Expr, int] = {}
+        for e in self.reachable:
+            for child in _children(e):
+                self.uses[child] = self.uses.get(child, 0) + 1
+        for r in results:
+            if r is not None:
+                self.uses[r] = self.uses.get(r, 0) + 2
+        self.own_line = {e for e in self.reachable if self._needs_line(e)}
+        for e in self.reachable:  # a different numpy errstate: a line (and a `with`) of its own
+            for child in _children(e):
+                if child.errstate != e.errstate:
+                    self.own_line.add(child)
+        self.taken = {e.name for e in program.exprs if e.name} | set(RESERVED)
+        self.names: dict[Expr, str] = {}
+        self.namespace: dict[str, Any] = {"np": np}
+        self._by_id: dict[int, str] = {}
+        self._fresh = (f"t{k}" for k in range(1, 10**9))
+        for e in sorted(self.reachable, key=lambda e: e.serial):
+            if e in self.own_line or e.form[0] in ("arg", "const"):
+                self.names[e] = self._name_for(e, fresh=False)
+        self._split_long_lines()
+        for e in sorted(self.names, key=lambda e: e.serial):  # t1, t2, ... in the code's order
+            if self.names[e] == _PLACEHOLDER:
+                self.names[e] = self._name_for(e)
+        self.home: dict[Expr, Expr] = {}
+        for e in sorted(self.reachable, key=lambda e: -e.serial):  # consumers first
+            if e in self.names:
+                self.home[e] = e
+            for child in _children(e):
+                if child not in self.names:
+                    self.home.setdefault(child, self.home.get(e, e))
+
+    def _split_long_lines(self) -> None:
+        """A line longer than LINE characters gets its longest inlined part as a line of its
+        own (t1 = ...), until it fits or nothing is left to take out."""
+        todo = sorted(self.own_line, key=lambda e: e.serial)
+        while todo:
+            e = todo.pop(0)
+            while len(self._text(e, top=True)[0]) > LINE:
+                parts = sorted(_inlined(e, self.names),
+                               key=lambda c: -len(self._text(c, top=True)[0]))
+                if not parts:
+                    break
+                # the largest part that fits on a line of its own, else the largest
+                fits = [c for c in parts if len(self._text(c, top=True)[0]) <= LINE]
+                part = fits[0] if fits else parts[0]
+                self.own_line.add(part)
+                self.names[part] = self._name_for(part, fresh=False)
+                todo.append(part)
+
+    def _needs_line(self, e: Expr) -> bool:
+        kind = e.form[0]
+        return kind not in ("arg", "const") and (
+            e.name is not None or kind == "ones" or self.uses.get(e, 0) > 1)
+
+    def _name_for(self, e: Expr, fresh: bool = True) -> str:
+        """e's name, hint or (``fresh``) a new t1, t2, ...; else a placeholder for one."""
+        if e.name:
+            return e.name
+        if e.form[0] == "const":
+            return self._const(e.value, e.hint)
+        if e.hint and is_name(e.hint) and e.hint not in self.taken:
+            self.taken.add(e.hint)
+            return e.hint
+        if not fresh:
+            return _PLACEHOLDER
+        name = next(self._fresh)
+        while name in self.taken:
+            name = next(self._fresh)
+        self.taken.add(name)
+        return name
+
+    def _const(self, value: Any, hint: str | None = None) -> str:
+        """A value the code reads from its namespace, under a generated (or checked) name."""
+        if id(value) in self._by_id:
+            return self._by_id[id(value)]
+        name = hint if hint and is_name(hint) and hint not in self.taken else None
+        k = len(self._by_id)
+        while name is None or name in self.taken:
+            k += 1
+            name = f"c{k}"
+        self.taken.add(name)
+        self.namespace[name] = value
+        self._by_id[id(value)] = name
+        return name
+
+    # ---- text ----------------------------------------------------------------------------
+    def line_of(self, e: Expr) -> str:
+        home = self.home.get(e, e)
+        return f"{self.names.get(home, '?')} = {self._text(home, top=True)[0]}"
+
+    def function(self, fname: str, updates: list[tuple[Expr, Expr]] | None = None) -> Written:
+        params = [self.names[p] if p in self.names else self._name_for(p) for p in self.params]
+        if updates:
+            params.append("learning_rate")
+        lines = [f"def {fname}({', '.join(params)}):"]
+        block, last_title = object(), None
+        errstate: tuple[Any, ...] = ()
+        for e in sorted(self.own_line, key=lambda e: e.serial):
+            if e.block is not block and e.block is not None:
+                title = self.block_title(e.block, self.line_of)
+                if title is not None and title != last_title:
+                    lines.append(f"    # {title}")
+                    errstate = ()  # a comment ends a `with` block
+                block, last_title = e.block, title
+            indent = "    "
+            if e.errstate:
+                if e.errstate != errstate:
+                    changed = ", ".join(f"{k}={v!r}" for k, v in e.errstate
+                                        if (k, v) not in self.base)
+                    lines.append(f"    with np.errstate({changed}):")
+                indent = "        "
+            errstate = e.errstate
+            lines.append(f"{indent}{self.names[e]} = {self._text(e, top=True)[0]}")
+        if updates:
+            lines.append("    # gradient descent, in place: θ := θ − α dθ")
+            lines += [f"    {self.names[p]} -= learning_rate * {self._ref(g)}" for p, g in updates]
+        out = [self._ref(r) if r is not None else "None" for r in self.results]
+        grads = ", ".join(out[1:]) + ("," if len(out) == 2 else "")
+        lines.append(f"    return {out[0]}, ({grads})")
+        return Written("\n".join(lines) + "\n", self.namespace, fname)
+
+    def _ref(self, e: Expr) -> str:
+        return self.names[e] if e in self.names else self._text(e)[0]
+
+    def _text(self, e: Expr, top: bool = False) -> tuple[str, int]:
+        if not top and e in self.names:
+            return self.names[e], _ATOM
+        kind = e.form[0]
+        if kind in ("arg", "const"):
+            return self.names[e], _ATOM
+        if kind == "alias":
+            return self._literal(e.args[0])
+        if kind == "ones":
+            shape, dtype = e.args
+            extra = "" if dtype == np.float64 else f", dtype={self._literal(dtype)[0]}"
+            return f"np.ones({self._literal(tuple(shape))[0]}{extra})", PREC_PRIMARY
+        if kind == "infix":
+            _, op, prec = e.form
+            left, right = (self._literal(a) for a in e.args)
+            if op == "**":
+                lt = left[0] if left[1] > prec else f"({left[0]})"
+                rt = right[0] if right[1] >= PREC_UNARY + 1 else f"({right[0]})"
+            elif prec == PREC_CMP:
+                lt = left[0] if left[1] > prec else f"({left[0]})"
+                rt = right[0] if right[1] > prec else f"({right[0]})"
+            else:
+                lt = left[0] if left[1] >= prec else f"({left[0]})"
+                rt = right[0] if right[1] > prec else f"({right[0]})"
+            return f"{lt} {op} {rt}", prec
+        if kind == "unary":
+            inner, p = self._literal(e.args[0])
+            return e.form[1] + (inner if p >= PREC_UNARY else f"({inner})"), PREC_UNARY
+        if kind == "call":
+            fname = e.form[1] or self._const(e.func, e.form[2])
+            return f"{fname}({self._arguments(e.args, e.kwargs)})", PREC_PRIMARY
+        if kind == "method":
+            recv = self._receiver(e.args[0])
+            return f"{recv}.{e.form[1]}({self._arguments(e.args[1:], e.kwargs)})", PREC_PRIMARY
+        if kind == "attr":
+            return f"{self._receiver(e.args[0])}.{e.form[1]}", PREC_PRIMARY
+        if kind == "index":
+            parts = ", ".join(self._component(c) for c in e.args[1])
+            return f"{self._receiver(e.args[0])}[{parts or '()'}]", PREC_PRIMARY
+        raise AssertionError(f"unknown form {e.form}")
+
+    def _receiver(self, x: Any) -> str:
+        text, prec = self._literal(x)
+        return text if prec >= PREC_PRIMARY and not text.startswith("-") else f"({text})"
+
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+        parts = [self._literal(a)[0] for a in args]
+        parts += [f"{k}={self._literal(_one_axis(k, v))[0]}" for k, v in kwargs.items()]
+        return ", ".join(parts)
+
+    def _component(self, c: Any) -> str:
+        if isinstance(c, slice):
+            if c.start is None and c.stop is None and c.step is None:
+                return ":"
+            text = ":".join("" if v is None else self._literal(v)[0]
+                            for v in (c.start, c.stop))
+            return text + ("" if c.step is None else ":" + self._literal(c.step)[0])
+        return self._literal(c)[0]
+
+    def _literal(self, x: Any) -> tuple[str, int]:
+        """How a value inside an expression is written, with its precedence."""
+        if isinstance(x, Expr):
+            return self._text(x)
+        if x is None or x is Ellipsis:
+            return ("None" if x is None else "..."), _ATOM
+        if isinstance(x, bool):
+            return repr(x), _ATOM
+        if isinstance(x, np.bool_):
+            return ("np.True_" if x else "np.False_"), _ATOM
+        if isinstance(x, int):
+            return repr(x), (PREC_UNARY if x < 0 else _ATOM)
+        if isinstance(x, float):
+            return _float(x)
+        if isinstance(x, (np.integer, np.floating)) and hasattr(np, type(x).__name__):
+            inner = _float(float(x))[0] if isinstance(x, np.floating) else repr(int(x))
+            return f"np.{type(x).__name__}({inner})", PREC_PRIMARY
+        if isinstance(x, complex):
+            return repr(x), PREC_ADD
+        if isinstance(x, str) and _SAFE_TEXT.fullmatch(x):
+            return repr(x), _ATOM
+        if isinstance(x, tuple):
+            inner = ", ".join(self._literal(v)[0] for v in x)
+            return f"({inner}{',' if len(x) == 1 else ''})", _ATOM
+        if isinstance(x, list):
+            return "[" + ", ".join(self._literal(v)[0] for v in x) + "]", _ATOM
+        if isinstance(x, slice):
+            return f"slice({self._arguments((x.start, x.stop, x.step), {})})", PREC_PRIMARY
+        dtype = _dtype_name(x)
+        if dtype is not None:
+            return dtype, PREC_PRIMARY
+        return self._const(x), _ATOM
+
+
+def _one_axis(key: str, v: Any) -> Any:
+    """axis=(1,) is written axis=1 (the same reduction)."""
+    if key == "axis" and isinstance(v, tuple) and len(v) == 1 and isinstance(v[0], int):
+        return v[0]
+    return v
+
+
+def _float(x: float) -> tuple[str, int]:
+    if math.isnan(x):
+        return "np.nan", PREC_PRIMARY
+    if math.isinf(x):
+        return ("np.inf", PREC_PRIMARY) if x > 0 else ("-np.inf", PREC_UNARY)
+    text = repr(x)
+    return text, (PREC_UNARY if text.startswith("-") else _ATOM)
+
+
+def _dtype_name(x: Any) -> str | None:
+    """np.float64 for the dtype float64 (or the type np.float64); None if x is not a dtype."""
+    try:
+        if isinstance(x, np.dtype) or (isinstance(x, type) and issubclass(x, np.generic)):
+            name = np.dtype(x).type.__name__
+            return f"np.{name}" if getattr(np, name, None) is np.dtype(x).type else None
+    except TypeError:
+        return None
+    return None
+
+
+def _children(e: Expr) -> list[Expr]:
+    found: list[Expr] = []
+    stack: list[Any] = [*e.args, *e.kwargs.values()]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Expr):
+            found.append(x)
+        elif isinstance(x, (tuple, list)):
+            stack.extend(x)
+        elif isinstance(x, slice):
+            stack.extend((x.start, x.stop, x.step))
+    return found
+
+
+def _inlined(e: Expr, named: dict[Expr, str]) -> list[Expr]:
+    """The computations written inside e's line (not names, not plain values)."""
+    found, stack = [], _children(e)
+    while stack:
+        c = stack.pop()
+        if c in named or c.form[0] in ("arg", "const", "alias"):
+            continue
+        found.append(c)
+        stack.extend(_children(c))
+    return found
+
+
+def _reachable(roots: list[Expr]) -> set[Expr]:
+    seen: set[Expr] = set()
+    stack = list(roots)
+    while stack:
+        e = stack.pop()
+        if e in seen:
+            continue
+        seen.add(e)
+        stack.extend(_children(e))
+    return seen
+
+
+_ = PREC_POW  # (the writer's ** rule is written out in _text)
