@@ -70,6 +70,7 @@ from .ops import sum as sum  # noqa: PLC0414  (a builtin's name, only as tc.sum)
 from .stepper import Steps, backward_steps
 from .steps_page import save_frames, save_page
 from .tensor import Tensor
+from .tracer import Traced, TraceError, trace
 from .viz import draw_graph, save_svg
 
 __version__ = "0.1.0"
@@ -84,5 +85,5 @@ __all__ = [
     "power", "prod", "relu", "repeat", "reshape", "sigmoid", "sin", "softmax", "split", "sqrt",
     "square", "squeeze", "stack", "std", "sum", "sum_to_shape", "tanh", "tensordot", "tile",
     "transpose", "var", "where", "backward_steps", "Steps",
-    "save_page", "save_frames",
+    "save_page", "save_frames", "trace", "Traced", "TraceError",
 ]

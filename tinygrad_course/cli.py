@@ -54,6 +54,9 @@ def add_graph_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rankdir", choices=["LR", "TB"],
                    help="layout direction (default: LR, left to right; TB, top to bottom, "
                    "for the layer view of a network)")
+    p.add_argument("--code", action="store_true",
+                   help="also print the forward and backward pass as the numpy code tc.trace "
+                   "generates for the expression (docs/tracing.md)")
     add_steps_flags(p, "the backward pass")
     p.set_defaults(run=run_graph)
 
@@ -159,7 +162,25 @@ def run_graph(args: argparse.Namespace) -> int:
     print(f"wrote {out}")
     if steps is not None:
         _write_steps(J, steps, args)
+    if args.code:
+        print(_generated_code(tree, values, args.name), end="")
     return 0
+
+
+def _generated_code(tree: Any, values: dict[str, Tensor], name: str) -> str:
+    """The numpy that tc.trace writes for the expression, its inputs named as typed."""
+    from .expr import evaluate
+    from .tracer import trace
+
+    order = list(values)
+
+    def expression(*tensors: Tensor) -> Tensor:
+        J = evaluate(tree, dict(zip(order, tensors)))
+        J = J * 1.0 if J.is_leaf else J
+        J.name = name
+        return J
+
+    return trace(expression, *values.values()).source
 
 
 def _backward_steps(J: Tensor, args: argparse.Namespace) -> Any:
@@ -231,6 +252,9 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--iterations", help="number of gradient-descent iterations")
     p.add_argument("--plot", metavar="FILE.png", help="save the cost curve (needs matplotlib)")
     p.add_argument("--save", metavar="FILE.npz", help="save the trained model")
+    p.add_argument("--compiled", action="store_true",
+                   help="run each iteration as the straight-line numpy tc.trace generates "
+                   "(the same numbers; docs/tracing.md)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (shown by default when stderr is a terminal)")
     add_steps_flags(p, "the first iteration's backward pass")
@@ -319,7 +343,8 @@ def run_train(args: argparse.Namespace) -> int:
         J = model.cost(train_X, train_Y)
         _write_steps(J, _backward_steps(J, args), args)
     costs = model.fit(train_X, train_Y, learning_rate=lr, num_iterations=iterations,
-                      print_cost=True, progress=not args.no_progress and sys.stderr.isatty())
+                      print_cost=True, progress=not args.no_progress and sys.stderr.isatty(),
+                      compiled=args.compiled)
     print(f"train accuracy: {100 * model.accuracy(train_X, train_Y):.2f} %")
     print(f"test accuracy:  {100 * model.accuracy(test_X, test_Y):.2f} %")
     try:

@@ -128,8 +128,8 @@ class Program:
         value = func(*_values(args), **_values(kwargs))
         if not isinstance(value, (np.ndarray, np.generic)):
             raise NotSymbolic(f"{hint} returned {type(value).__name__}, not an array")
-        return Sym(self, self.add(Expr(("call", None, hint), value, tuple(args), dict(kwargs),
-                                       func=func)))
+        return Sym(self, self.add(Expr(("call", None, hint), value, _exprs(tuple(args)),
+                                       _exprs(dict(kwargs)), func=func)))
 
     def record(self, form: tuple[Any, ...], compute: Callable[[], Any], args: tuple[Any, ...],
                kwargs: dict[str, Any] | None = None) -> Any:
@@ -257,12 +257,22 @@ class Sym:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):  # numpy's and Python's probes (__array_interface__, ...)
             raise AttributeError(name)
+        if name == "transpose":
+            return self._transpose
         if name in METHODS:
             return lambda *args, **kwargs: self.program.record(
                 ("method", name),
                 lambda: getattr(self.expr.value, name)(*_values(args), **_values(kwargs)),
                 (self.expr, *_exprs(args)), _exprs(kwargs))
         raise NotSymbolic(f"ndarray.{name}")
+
+    def _transpose(self, *axes: Any) -> Sym:
+        """``x.transpose()``, ``x.transpose(None)`` and ``np.transpose(x)`` are ``x.T``."""
+        if axes in ((), (None,)):
+            return self.T
+        return self.program.record(("method", "transpose"),
+                                   lambda: self.expr.value.transpose(*_values(axes)),
+                                   (self.expr, *_exprs(axes)))
 
     @property
     def T(self) -> Sym:
@@ -310,6 +320,9 @@ class Sym:
             return STATIC[func](*_values(args))
         if func not in FUNCTIONS:
             raise NotSymbolic(f"np.{func.__name__}")
+        if func is np.transpose and isinstance(args[0], Sym) and len(args) + len(kwargs) <= 2 \
+                and (args[1:] or tuple(kwargs.values()) or (None,))[0] is None:
+            return args[0].T
         prog = _program(*args, *kwargs.values())
         name = "np.linalg.norm" if func is np.linalg.norm else f"np.{func.__name__}"
         return prog.record(("call", name), lambda: func(*_values(args), **_values(kwargs)),

@@ -71,6 +71,13 @@ class _Replay:
     written: Written
     run: Callable[..., Any]
     wants: tuple[bool, ...]
+    scalars: tuple[int, ...] = ()  # the gradients the code computes as numpy scalars (0-d)
+
+    def __call__(self, *args: Any) -> tuple[Any, tuple[np.ndarray | None, ...]]:
+        J, grads = self.run(*args)
+        if self.scalars:  # 0-d gradients as 0-d arrays, as .grad holds them
+            grads = tuple(np.asarray(g) if i in self.scalars else g for i, g in enumerate(grads))
+        return J, grads
 
 
 class Traced:
@@ -102,6 +109,12 @@ class Traced:
         self.cache[key], self._last = replay, replay
         return replay
 
+    def source_for(self, *inputs: Any) -> str:
+        """The generated Python for inputs shaped like these (traced now if not yet)."""
+        values, _, _ = self._inputs(inputs)
+        replay = self.cache.get(_signature(values)) or self.trace(*inputs)
+        return replay.written.source
+
     def __call__(self, *inputs: Any, learning_rate: float | None = None
                  ) -> tuple[float, tuple[np.ndarray | None, ...]]:
         if self.sgd and (learning_rate is None or isinstance(learning_rate, bool)
@@ -116,9 +129,9 @@ class Traced:
             replay = self.trace(*inputs)
         self._last = replay
         if not self.sgd:
-            J, grads = replay.run(*values)
+            J, grads = replay(*values)
             return float(np.asarray(J).reshape(())), grads
-        J, grads = replay.run(*values, float(learning_rate))  # type: ignore[arg-type]
+        J, grads = replay(*values, float(learning_rate))  # type: ignore[arg-type]
         for x, want in zip(inputs, replay.wants):
             if want and isinstance(x, Tensor):
                 x._bump()  # changed in place, as the models' own step counts it
@@ -420,11 +433,11 @@ class _Builder:
             if np.shape(value) != t.shape:
                 raise AssertionError(f"trace: the gradient of {describe(t)} has shape "
                                      f"{np.shape(value)}")
-            if isinstance(value, np.generic):  # a 0-d result: an array, as .grad holds
-                array = np.asarray(value)
-                g = self.prog.record(("call", "np.asarray"), lambda: array, (g.expr,))
-            elif g.expr.form[0] in ("arg", "const", "ones") or not value.flags.writeable:
-                g = g.copy()  # the user's own array (or a read-only view): never hand it out
+            if isinstance(value, np.generic):
+                pass  # a numpy scalar (0-d): the replay hands it out as a 0-d array
+            elif g.expr.form[0] in ("arg", "const", "ones") or not value.flags.writeable or any(
+                    np.may_share_memory(value, x._value) for x in self.ins):
+                g = g.copy()  # the user's own array, a view of it or a read-only view
             expr = g.expr
             if expr.name is None and expr.hint is None:
                 expr.name = self._grad_name(t)
@@ -435,7 +448,9 @@ class _Builder:
         updates = [(self.sym[t].expr, g) for t, g in zip(self.ins, results[1:])
                    if g is not None] if sgd else None
         written = write(self.prog, "forward_backward", params, results, self._title, updates)
-        return _Replay(written, written.compile(), self.wants)
+        scalars = tuple(i for i, r in enumerate(results[1:])
+                        if r is not None and isinstance(r.value, np.generic))
+        return _Replay(written, written.compile(), self.wants, scalars)
 
 
     def _title(self, block: Any, line_of: Callable[[Expr], str]) -> str | None:
@@ -456,8 +471,8 @@ class _Builder:
             line = f"{self.ids[node]} = {node._op.name}({operands})"  # type: ignore[union-attr]
         if block.note == "course":
             a = block.node._inputs[0]
-            return (f"backward of {line} and {self.ids[a]} = σ({self.ids[a._inputs[0]]}): "
-                    f"the course's d{self.ids[a._inputs[0]]} = ({self.ids[a]} − Y)/m")
+            z = self.ids[a._inputs[0]]
+            return f"backward of {line} with {self.ids[a]} = σ({z}): d{z} = ({self.ids[a]} − Y)/m"
         return f"backward of {line}"
 
 
