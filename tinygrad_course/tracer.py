@@ -30,6 +30,7 @@ import numpy as np
 from . import tensor as _tensor
 from .autograd import enable_grad
 from .codegen import Written, is_name, write
+from .custom import CustomOp
 from .graph import topological_order
 from .labels import display_names
 from .ops import describe, sum_to_shape
@@ -303,6 +304,11 @@ class _Builder:
                         "constant)")
                 self.sym[t] = prog.const(t._value, self.ids[t])
                 continue
+            if isinstance(t._op, CustomOp):
+                raise TraceError(
+                    f"tc.trace: {describe(t)} is computed by the custom op {t._op.name}, whose "
+                    "backward reads the cache its forward filled: a trace cannot replay that "
+                    "yet. Trace a function without custom ops, or run it eagerly")
             args = [self._operand(x) for x in t._inputs]
             result = self._apply(t._op.forward, args, t._params, f"{t._op.name}_forward")
             if result.expr in assigned:  # the op handed back its input: a name of its own
