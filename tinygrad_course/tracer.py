@@ -431,7 +431,7 @@ class _Builder:
             self.prog.block = None
             if g is None:  # J does not depend on it: zeros, as tc.grad(allow_unused=True)
                 zeros = np.zeros(t.shape, t.dtype)
-                g = self.prog.record(("call", "np.zeros"), lambda: zeros, (tuple(t.shape),),
+                g = self.prog.record(("call", "np.zeros"), lambda z=zeros: z, (tuple(t.shape),),
                                      {"dtype": t.dtype})
             if g.dtype != t.dtype:
                 g = g.astype(t.dtype)
