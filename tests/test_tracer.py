@@ -443,3 +443,12 @@ def test_a_trace_at_ordinary_values_replays_saturation_as_backward_does():
     assert db[0, 0] == pytest.approx(((0.0 - 1.0) + (1.0 - 0.0)) / 2, abs=1e-12)
     assert dw[0, 0] == pytest.approx((-1.0 * -40.0 + 1.0 * 40.0) / 2)
 
+
+
+def test_an_input_j_does_not_use_gets_zeros_as_grad_allow_unused_gives():
+    a, b = tensors([np.ones(2), np.ones(3)])
+    traced = tc.trace(lambda a, b: (a * 2).sum(), a, b)
+    J, (da, db) = traced(a, b)
+    assert J == 4.0 and da.tolist() == [2.0, 2.0] and db.tolist() == [0.0, 0.0, 0.0]
+    _, db0 = tc.grad((a * 2).sum(), [a, b], allow_unused=True)
+    assert np.array_equal(db, db0.data)

@@ -18,6 +18,7 @@ time, since its result would silently stay the trace-time one.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import threading
@@ -266,6 +267,9 @@ class _Builder:
         self.ids: dict[Tensor, str] = {}
         for t in self.order:
             self.ids[t] = self._identifier(self.display[id(t)], t)
+        for t in ins:  # an input J does not use is still a parameter of the function
+            if t not in self.ids:
+                self.ids[t] = self._identifier(t.name or "x", t)
 
     def _identifier(self, name: str, t: Tensor) -> str:
         """The tensor's name if it passes the strict rule (else a generated one), unique."""
@@ -430,9 +434,8 @@ class _Builder:
             g = found.get(t)
             self.prog.block = None
             if g is None:  # J does not depend on it: zeros, as tc.grad(allow_unused=True)
-                zeros = np.zeros(t.shape, t.dtype)
-                g = self.prog.record(("call", "np.zeros"), lambda z=zeros: z, (tuple(t.shape),),
-                                     {"dtype": t.dtype})
+                g = self.prog.record(("call", "np.zeros"), functools.partial(
+                    np.zeros, t.shape, t.dtype), (tuple(t.shape),), {"dtype": t.dtype})
             if g.dtype != t.dtype:
                 g = g.astype(t.dtype)
             value = g.expr.value
