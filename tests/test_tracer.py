@@ -452,3 +452,15 @@ def test_an_input_j_does_not_use_gets_zeros_as_grad_allow_unused_gives():
     assert J == 4.0 and da.tolist() == [2.0, 2.0] and db.tolist() == [0.0, 0.0, 0.0]
     _, db0 = tc.grad((a * 2).sum(), [a, b], allow_unused=True)
     assert np.array_equal(db, db0.data)
+
+
+def test_constants_inside_the_function_stay_readable():
+    """Only values computed from the inputs are guarded: a constant made in fn converts."""
+    def fn(a):
+        c = tc.Tensor(np.array([2.0, 3.0]))
+        y = (a * c).sum()
+        scale = float(c.sum())  # a constant: fine, and fixed at trace time as documented
+        return y * scale + c.data.sum()
+    a = tc.Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    J, (da,) = tc.trace(fn, a)(np.array([2.0, 0.0]))
+    assert J == 4.0 * 5.0 + 5.0 and da.tolist() == [10.0, 15.0]

@@ -183,8 +183,10 @@ class _Guard:
                 found = True
             elif x not in self.known:
                 stack.extend(p for p in x._inputs if isinstance(p, Tensor))
-        for x in seen:
-            self.known.setdefault(x, found) if found else self.known.setdefault(x, False)
+        if found:  # only t is known to depend: the walk stopped before seeing all of them
+            self.known[t] = True
+        else:      # a whole walk found no input: nothing it saw depends on one
+            self.known.update(dict.fromkeys(seen, False))
         return found
 
     def __call__(self, t: Tensor, what: str) -> None:
