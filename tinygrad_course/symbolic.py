@@ -172,32 +172,26 @@ def _errstate() -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, str(v)) for k, v in np.geterr().items()))
 
 
-def _values(x: Any) -> Any:
-    """The concrete values inside x (Syms replaced by their arrays)."""
-    if isinstance(x, Sym):
-        return x.expr.value
-    if isinstance(x, Expr):
-        return x.value
+def _replace(x: Any, leaf: Callable[[Any], Any]) -> Any:
+    """x with ``leaf`` applied to everything inside its tuples, lists and dicts."""
     if isinstance(x, tuple):
-        return tuple(_values(v) for v in x)
+        return tuple(_replace(v, leaf) for v in x)
     if isinstance(x, list):
-        return [_values(v) for v in x]
+        return [_replace(v, leaf) for v in x]
     if isinstance(x, dict):
-        return {k: _values(v) for k, v in x.items()}
-    return x
+        return {k: _replace(v, leaf) for k, v in x.items()}
+    return leaf(x)
+
+
+def _values(x: Any) -> Any:
+    """The concrete values inside x (Syms and Exprs replaced by their arrays)."""
+    return _replace(x, lambda v: v.expr.value if isinstance(v, Sym)
+                    else v.value if isinstance(v, Expr) else v)
 
 
 def _exprs(x: Any) -> Any:
     """x with every Sym replaced by its Expr (what the program stores)."""
-    if isinstance(x, Sym):
-        return x.expr
-    if isinstance(x, tuple):
-        return tuple(_exprs(v) for v in x)
-    if isinstance(x, list):
-        return [_exprs(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _exprs(v) for k, v in x.items()}
-    return x
+    return _replace(x, lambda v: v.expr if isinstance(v, Sym) else v)
 
 
 def _program(*xs: Any) -> Program:
