@@ -7,6 +7,13 @@ It holds no maths: every line is an expression the ops' own forward and VJPs com
 their own. Nothing a user typed becomes code: names were checked by the tracer, numbers are
 written with ``repr``, and every other value (an array, an index, a function) is read from the
 function's namespace under a generated name.
+
+The same program is written twice. :attr:`Written.source` is the one to read; the one that
+runs, :attr:`Written.executed`, computes every intermediate array into a buffer allocated on
+the first call and reused (``np.tanh(Z1, out=buf[3])``): each line is one numpy call, and a
+buffer whose value is no longer needed takes the next value of its shape and dtype. The
+arrays the function hands out (J, the gradients) are never buffers, so a caller keeping
+them across calls keeps its values.
 """
 
 from __future__ import annotations
@@ -14,13 +21,14 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .symbolic import PREC_ADD, PREC_CMP, PREC_POW, PREC_PRIMARY, PREC_UNARY, Expr, Program
+from .symbolic import INFIX, PREC_ADD, PREC_CMP, PREC_PRIMARY, PREC_UNARY, UNARY, Expr, Program
 
 __all__ = ["Written", "write", "is_name"]
 
@@ -30,7 +38,18 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 _PLACEHOLDER = "t00"  # as long as the t1, t2, ... given once the lines are split
 LINE = 88  # the longest line the writer leaves as it is
 RESERVED = frozenset({"np", "None", "True", "False", "float", "int", "len", "range", "print",
-                      "learning_rate", "forward_backward"})
+                      "learning_rate", "forward_backward", "buf", "buffers"})
+# the ufunc an infix or unary form calls, by its numpy name (for out=)
+_INFIX_UFUNC = {op: f"np.{u.__name__}" for u, (op, _) in INFIX.items()}
+_UNARY_UFUNC = {op: f"np.{u.__name__}" for u, op in UNARY.items()}
+# calls that always return a new array, never a view of an operand
+_FRESH_CALLS = frozenset({
+    "np.sum", "np.mean", "np.max", "np.min", "np.amax", "np.amin", "np.prod", "np.var",
+    "np.std", "np.where", "np.cumsum", "np.concatenate", "np.stack", "np.tensordot", "np.dot",
+    "np.outer", "np.clip", "np.repeat", "np.tile", "np.pad", "np.sort", "np.zeros",
+    "np.zeros_like", "np.ones_like", "np.full_like", "np.argmax", "np.argmin"})
+_FRESH_METHODS = frozenset({"sum", "mean", "max", "min", "prod", "cumsum", "var", "std",
+                            "clip", "dot", "repeat", "copy", "flatten", "argmax", "argmin"})
 
 
 def is_name(text: str) -> bool:
@@ -42,35 +61,66 @@ def is_name(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Written:
-    """The generated function: its source, and the namespace it runs in."""
+    """The generated function: the source to read, the source that runs (the same lines,
+    computed into reused buffers) and the namespaces they run in."""
 
     source: str
     namespace: dict[str, Any]
     name: str
+    executed: str = ""
+    executed_namespace: dict[str, Any] | None = None
 
-    def compile(self, filename: str = "<tinygrad_course.trace>") -> Callable[..., Any]:
-        code = compile(self.source, filename, "exec")
-        scope = dict(self.namespace)
+    def compile(self, filename: str = "<tinygrad_course.trace>",
+                readable: bool = False) -> Callable[..., Any]:
+        """The function of :attr:`executed` (of :attr:`source` with ``readable=True``, or
+        when no buffered form was written)."""
+        text, namespace = self.source, self.namespace
+        if not readable and self.executed:
+            text, namespace = self.executed, self.executed_namespace or {}
+        code = compile(text, filename, "exec")
+        scope = dict(namespace)
         exec(code, scope)  # noqa: S102  (the engine's own text; see the module docstring)
         return scope[self.name]  # type: ignore[no-any-return]
 
 
+class Buffers:
+    """The arrays a buffered function computes into: allocated on its first call in each
+    thread (two threads never share one), shaped, typed and laid out like the trace's."""
+
+    def __init__(self, examples: list[np.ndarray]) -> None:
+        self.examples = examples
+        self._local = threading.local()
+
+    def __call__(self) -> list[np.ndarray]:
+        arrays: list[np.ndarray] | None = getattr(self._local, "arrays", None)
+        if arrays is None:
+            arrays = self._local.arrays = [np.empty_like(e) for e in self.examples]
+        return arrays
+
+
 def write(program: Program, name: str, params: list[Expr], results: list[Expr | None],
           block_title: Callable[[Any, Callable[[Expr], str]], str | None],
-          updates: list[tuple[Expr, Expr]] | None = None) -> Written:
+          updates: list[tuple[Expr, Expr]] | None = None, buffers: bool = False) -> Written:
     """``def name(*params): ...; return results[0], (results[1], ...)``.
 
     ``block_title(block, line_of)`` gives the comment over the lines of one block (the
     tracer's "backward of Z1 = W1 @ X + b1"); ``line_of(expr)`` is the written line that
     computes expr. With ``updates`` [(W1, dW1), ...] the function takes a last argument
-    ``learning_rate`` and ends with gradient descent in place, ``W1 -= learning_rate * dW1``."""
-    return _Writer(program, params, results, block_title).function(name, updates)
+    ``learning_rate`` and ends with gradient descent in place, ``W1 -= learning_rate * dW1``.
+    With ``buffers`` the function also comes in its buffered form (:attr:`Written.executed`)."""
+    readable = _Writer(program, params, results, block_title).function(name, updates)
+    if not buffers:
+        return readable
+    fast = _Writer(program, params, results, block_title, buffers=True).function(name, updates)
+    return Written(readable.source, readable.namespace, name, fast.source, fast.namespace)
 
 
 class _Writer:
     def __init__(self, program: Program, params: list[Expr], results: list[Expr | None],
-                 block_title: Callable[[Any, Callable[[Expr], str]], str | None]) -> None:
+                 block_title: Callable[[Any, Callable[[Expr], str]], str | None],
+                 buffers: bool = False) -> None:
         self.params, self.results, self.block_title = params, results, block_title
+        self.buffers = buffers
         self.base = set(program.base_errstate)
         self.reachable = _reachable([r for r in results if r is not None])
         self.uses: dict[Expr, int] = {}
@@ -85,6 +135,9 @@ class _Writer:
             for child in _children(e):
                 if child.errstate != e.errstate:
                     self.own_line.add(child)
+        if buffers:  # one numpy call a line, so that each can take an out=
+            self.own_line |= {e for e in self.reachable
+                              if e.form[0] not in ("arg", "const", "alias")}
         self.taken = {e.name for e in program.exprs if e.name} | set(RESERVED)
         self.names: dict[Expr, str] = {}
         self.namespace: dict[str, Any] = {"np": np}
@@ -93,7 +146,8 @@ class _Writer:
         for e in sorted(self.reachable, key=lambda e: e.serial):
             if e in self.own_line or e.form[0] in ("arg", "const"):
                 self.names[e] = self._name_for(e, fresh=False)
-        self._split_long_lines()
+        if not buffers:
+            self._split_long_lines()
         for e in sorted(self.names, key=lambda e: e.serial):  # t1, t2, ... in the code's order
             if self.names[e] == _PLACEHOLDER:
                 self.names[e] = self._name_for(e)
@@ -104,6 +158,75 @@ class _Writer:
             for child in _children(e):
                 if child not in self.names:
                     self.home.setdefault(child, self.home.get(e, e))
+        self.out: dict[Expr, int] = {}
+        self.examples: list[np.ndarray] = []
+        self.free: dict[Any, list[int]] = {}
+        if buffers:
+            self._plan_buffers()
+
+    # ---- buffers -------------------------------------------------------------------------
+    def _plan_buffers(self) -> None:
+        """Which values are computed into which buffer (``self.out``). A value is buffered
+        when one ufunc computes it, it is an array, and nothing handed out can be (a view of)
+        it; its buffer is free for another value after the last line that reads it, or reads
+        a view of it. An elementwise ufunc whose operand dies there writes over the operand
+        (numpy makes overlapping inputs and outputs safe)."""
+        order = sorted(self.reachable, key=lambda e: e.serial)
+        buffered = {e for e in order if _buffered_ufunc(e) is not None}
+        escaped: set[Expr] = set()
+        stack = [r for r in self.results if r is not None]
+        while stack:  # what is handed out, and what it may be a view of
+            x = stack.pop()
+            if x not in escaped:
+                escaped.add(x)
+                if not _fresh(x):
+                    stack.extend(_children(x))
+        buffered -= escaped
+        pos = {e: i for i, e in enumerate(order)}
+        life: dict[Expr, int] = {}
+        for e in reversed(order):  # consumers come later: life[e] is final when e is reached
+            until = pos[e] if _fresh(e) else life.get(e, pos[e])  # a view lives as long
+            for c in _children(e):
+                life[c] = max(life.get(c, -1), until)
+        dying: dict[int, list[Expr]] = {}
+        for e in buffered:
+            dying.setdefault(life.get(e, pos[e]), []).append(e)
+        free = self.free
+        owner: dict[int, Expr] = {}
+        for e in order:
+            if e in buffered:
+                key = _layout(e.value)
+                slot = None
+                if _buffered_ufunc(e) != "np.matmul":
+                    for c in e.args:
+                        if isinstance(c, Expr) and c in self.out and life.get(c) == pos[e] \
+                                and owner[self.out[c]] is c and _layout(c.value) == key:
+                            slot = self.out[c]
+                            break
+                if slot is None:
+                    slot = free[key].pop() if free.get(key) else self._slot(e.value)
+                self.out[e], owner[slot] = slot, e
+            for d in dying.get(pos[e], ()):
+                k = self.out[d]
+                if owner[k] is d:
+                    free.setdefault(_layout(d.value), []).append(k)
+
+    def _slot(self, example: np.ndarray) -> int:
+        self.examples.append(example)
+        return len(self.examples) - 1
+
+    def _update_slot(self, g: Expr) -> int | None:
+        """The buffer of ``learning_rate * dW`` in the update (every other buffer is free)."""
+        if not isinstance(g.value, np.ndarray) or g.value.ndim == 0:
+            return None
+        pool = self.free.setdefault(_layout(g.value), [])
+        if not pool:
+            pool.append(self._slot(g.value))
+        return pool[-1]
+
+    def _buffered_text(self, e: Expr) -> str:
+        args = ", ".join(self._literal(a)[0] for a in e.args)
+        return f"{_buffered_ufunc(e)}({args}, out=buf[{self.out[e]}])"
 
     def _split_long_lines(self) -> None:
         """A line longer than LINE characters gets its longest inlined part as a line of its
@@ -186,10 +309,18 @@ class _Writer:
                     lines.append(f"    with np.errstate({changed}):")
                 indent = "        "
             errstate = e.errstate
-            lines.append(f"{indent}{self.names[e]} = {self._text(e, top=True)[0]}")
+            text = self._buffered_text(e) if e in self.out else self._text(e, top=True)[0]
+            lines.append(f"{indent}{self.names[e]} = {text}")
         if updates:
             lines.append("    # gradient descent, in place: θ := θ − α dθ")
-            lines += [f"    {self.names[p]} -= learning_rate * {self._ref(g)}" for p, g in updates]
+            for p, g in updates:
+                slot = self._update_slot(g) if self.buffers else None
+                step = f"learning_rate * {self._ref(g)}" if slot is None else \
+                    f"np.multiply(learning_rate, {self._ref(g)}, out=buf[{slot}])"
+                lines.append(f"    {self.names[p]} -= {step}")
+        if self.examples:
+            lines.insert(1, "    buf = buffers()")
+            self.namespace["buffers"] = Buffers(self.examples)
         out = [self._ref(r) if r is not None else "None" for r in self.results]
         grads = ", ".join(out[1:]) + ("," if len(out) == 2 else "")
         lines.append(f"    return {out[0]}, ({grads})")
@@ -228,6 +359,8 @@ class _Writer:
             return e.form[1] + (inner if p >= PREC_UNARY else f"({inner})"), PREC_UNARY
         if kind == "call":
             fname = e.form[1] or self._const(e.func, e.form[2])
+            if self.buffers and fname == "np.sum":
+                fname = "np.add.reduce"  # what np.sum calls for an ndarray, minus its wrapper
             return f"{fname}({self._arguments(e.args, e.kwargs)})", PREC_PRIMARY
         if kind == "method":
             recv = self._receiver(e.args[0])
@@ -356,4 +489,34 @@ def _reachable(roots: list[Expr]) -> set[Expr]:
     return seen
 
 
-_ = PREC_POW  # (the writer's ** rule is written out in _text)
+def _buffered_ufunc(e: Expr) -> str | None:
+    """The numpy name of the ufunc that computes e, if e can be computed into a buffer:
+    one output, positional operands only, an array of at least one dimension."""
+    if not isinstance(e.value, np.ndarray) or e.value.ndim == 0 or e.kwargs:
+        return None
+    kind = e.form[0]
+    if kind == "infix":  # not **: ndarray's a ** 2 is np.square, not np.power
+        return None if e.form[1] == "**" else _INFIX_UFUNC.get(e.form[1])
+    if kind == "unary":
+        return _UNARY_UFUNC.get(e.form[1])
+    if kind == "call" and isinstance(e.form[1], str) and e.form[1].count(".") == 1 \
+            and e.form[1].startswith("np."):
+        u = getattr(np, e.form[1][3:], None)
+        if isinstance(u, np.ufunc) and u.nout == 1 and len(e.args) == u.nin:
+            return e.form[1]
+    return None
+
+
+def _fresh(e: Expr) -> bool:
+    """e is a new array (or scalar), never a view of its operands."""
+    kind = e.form[0]
+    if kind in ("infix", "unary", "ones"):
+        return True
+    if kind == "call" and isinstance(e.form[1], str):
+        return e.form[1] in _FRESH_CALLS or _buffered_ufunc(e) is not None or (
+            e.form[1].count(".") == 1 and isinstance(getattr(np, e.form[1][3:], None), np.ufunc))
+    return kind == "method" and e.form[1] in _FRESH_METHODS
+
+
+def _layout(a: np.ndarray) -> tuple[Any, ...]:
+    return a.shape, a.dtype.str, a.strides

@@ -48,8 +48,8 @@ FUNCTIONS = frozenset({
     np.argmax, np.argmin, np.linalg.norm, np.sign, np.abs,
 })
 _NAMES = {np.absolute: "np.abs"}
-STATIC = {np.shape: lambda a: np.shape(a), np.ndim: lambda a: np.ndim(a),
-          np.size: lambda a: np.size(a)}
+#: numpy functions of what is known at trace time (shapes), answered with plain values
+STATIC = frozenset({np.shape, np.ndim, np.size})
 METHODS = frozenset({"reshape", "transpose", "astype", "sum", "mean", "max", "min", "prod",
                      "copy", "ravel", "squeeze", "swapaxes", "cumsum", "var", "std", "argmax",
                      "argmin", "clip", "dot", "flatten", "repeat"})
@@ -311,7 +311,7 @@ class Sym:
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if func in STATIC:
-            return STATIC[func](*_values(args))
+            return func(*_values(args), **_values(kwargs))
         if func not in FUNCTIONS:
             raise NotSymbolic(f"np.{func.__name__}")
         if func is np.transpose and isinstance(args[0], Sym) and len(args) + len(kwargs) <= 2 \

@@ -37,7 +37,7 @@ from .labels import display_names
 from .ops import describe, sum_to_shape
 from .ops.elementwise import SIGMOID
 from .ops.losses import BCE
-from .symbolic import Expr, NotSymbolic, Program, Sym
+from .symbolic import Expr, Program, Sym
 from .tensor import Tensor
 
 __all__ = ["trace", "Traced", "TraceError"]
@@ -50,7 +50,7 @@ class TraceError(RuntimeError):
 
 
 def trace(fn: Callable[..., Tensor], *inputs: Any, simplify: bool = False,
-          sgd: bool = False) -> Traced:
+          sgd: bool = False, buffers: bool = True) -> Traced:
     """Run ``fn(*inputs)`` once (Tensors in, a one-element Tensor J out), record its forward
     pass and the backward pass from J, and return the compiled replay:
     ``J, grads = traced(*new_inputs)`` gives J as a float and dJ/d(input) per input (None for
@@ -62,8 +62,13 @@ def trace(fn: Callable[..., Tensor], *inputs: Any, simplify: bool = False,
 
     ``sgd=True`` adds gradient descent to the generated code: ``traced(*inputs,
     learning_rate=α)`` also updates every input that gets a gradient in place,
-    θ := θ − α dθ (``W1 -= learning_rate * dW1``), after computing them all."""
-    traced = Traced(fn, simplify=simplify, sgd=sgd)
+    θ := θ − α dθ (``W1 -= learning_rate * dW1``), after computing them all.
+
+    What runs is ``traced.executed_source``: the same lines, one numpy call each, computing
+    every intermediate array into a buffer allocated on the first call and reused
+    (``out=``); J and the gradients handed out are new arrays on every call.
+    ``buffers=False`` runs ``traced.source`` itself."""
+    traced = Traced(fn, simplify=simplify, sgd=sgd, buffers=buffers)
     traced.trace(*inputs)
     return traced
 
@@ -74,6 +79,11 @@ class _Replay:
     run: Callable[..., Any]
     wants: tuple[bool, ...]
     scalars: tuple[int, ...] = ()  # the gradients the code computes as numpy scalars (0-d)
+
+    @functools.cached_property
+    def updated(self) -> tuple[int, ...]:
+        """The inputs a step made with sgd=True changes in place (those with a gradient)."""
+        return tuple(i for i, want in enumerate(self.wants) if want)
 
     def __call__(self, *args: Any) -> tuple[Any, tuple[np.ndarray | None, ...]]:
         J, grads = self.run(*args)
@@ -88,11 +98,11 @@ class Traced:
     signature. Which inputs get a gradient is fixed by the first trace."""
 
     def __init__(self, fn: Callable[..., Tensor], simplify: bool = False,
-                 sgd: bool = False) -> None:
+                 sgd: bool = False, buffers: bool = True) -> None:
         if not callable(fn):
             raise TypeError(f"tc.trace: fn must be a function of Tensors, got "
                             f"{type(fn).__name__}")
-        self.fn, self.simplify, self.sgd = fn, simplify, sgd
+        self.fn, self.simplify, self.sgd, self.buffers = fn, simplify, sgd, buffers
         self.cache: dict[tuple[Any, ...], _Replay] = {}
         self._wants: tuple[bool, ...] | None = None
         self._last: _Replay | None = None
@@ -104,10 +114,17 @@ class Traced:
             raise TraceError("tc.trace: nothing traced yet; call trace(*inputs) first")
         return self._last.written.source
 
+    @property
+    def executed_source(self) -> str:
+        """The code that runs: :attr:`source` computed into reused buffers (``out=``)."""
+        if self._last is None:
+            raise TraceError("tc.trace: nothing traced yet; call trace(*inputs) first")
+        return self._last.written.executed or self._last.written.source
+
     def trace(self, *inputs: Any) -> _Replay:
         values, wants, names = self._inputs(inputs)
         key = _signature(values)
-        replay = _trace(self.fn, values, wants, names, self.simplify, self.sgd)
+        replay = _trace(self.fn, values, wants, names, self.simplify, self.sgd, self.buffers)
         self.cache[key], self._last = replay, replay
         return replay
 
@@ -125,19 +142,21 @@ class Traced:
                             f"(got {learning_rate!r})")
         if not self.sgd and learning_rate is not None:
             raise TypeError("learning_rate= is for a trace made with sgd=True")
-        values, _, _ = self._inputs(inputs)
-        replay = self.cache.get(_signature(values))
+        values = [x._value if isinstance(x, Tensor) else np.asarray(x) for x in inputs]
+        replay = self.cache.get(_signature(values))  # a signature seen before: floats, checked
         if replay is None:
             replay = self.trace(*inputs)
+            values, _, _ = self._inputs(inputs)
         self._last = replay
         if not self.sgd:
             J, grads = replay(*values)
-            return float(np.asarray(J).reshape(())), grads
+            return _number(J), grads
         J, grads = replay(*values, float(learning_rate))  # type: ignore[arg-type]
-        for x, want in zip(inputs, replay.wants):
-            if want and isinstance(x, Tensor):
+        for i in replay.updated:
+            x = inputs[i]
+            if isinstance(x, Tensor):
                 x._bump()  # changed in place, as the models' own step counts it
-        return float(np.asarray(J).reshape(())), grads
+        return _number(J), grads
 
     def _inputs(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], tuple[bool, ...],
                                                        list[str | None]]:
@@ -159,8 +178,12 @@ class Traced:
         return values, self._wants, names
 
 
+def _number(J: Any) -> float:
+    return float(J) if type(J) is np.float64 else float(np.asarray(J).reshape(()))
+
+
 def _signature(values: list[np.ndarray]) -> tuple[Any, ...]:
-    return tuple((v.shape, v.dtype.str) for v in values)
+    return tuple((v.shape, v.dtype) for v in values)
 
 
 # ---- the trace ------------------------------------------------------------------------------
@@ -214,7 +237,8 @@ def _parameter_names(fn: Callable[..., Any], n: int) -> list[str | None]:
 
 
 def _trace(fn: Callable[..., Tensor], values: list[np.ndarray], wants: tuple[bool, ...],
-           names: list[str | None], simplify: bool, sgd: bool = False) -> _Replay:
+           names: list[str | None], simplify: bool, sgd: bool = False,
+           buffers: bool = True) -> _Replay:
     params = _parameter_names(fn, len(values))
     ins = [Tensor(v, requires_grad=True, name=names[i] or params[i])
            for i, v in enumerate(values)]
@@ -239,7 +263,7 @@ def _trace(fn: Callable[..., Tensor], values: list[np.ndarray], wants: tuple[boo
     if not guard.depends(out):
         raise TraceError("tc.trace: the result does not depend on the inputs (it is a "
                          "constant); pass the Tensors it is computed from as inputs")
-    return _Builder(ins, wants, out, simplify).replay(sgd)
+    return _Builder(ins, wants, out, simplify, buffers).replay(sgd)
 
 
 class _Block:
@@ -259,8 +283,10 @@ class _Builder:
     passes, and hands the program to the writer."""
 
     def __init__(self, ins: list[Tensor], wants: tuple[bool, ...], root: Tensor,
-                 simplify: bool) -> None:
+                 simplify: bool, buffers: bool = True) -> None:
         self.ins, self.wants, self.root, self.simplify = ins, wants, root, simplify
+        self.buffers = buffers
+        self.in_set = set(ins)
         self.order = topological_order([root])
         self.prog = Program()
         self.sym: dict[Tensor, Sym] = {}
@@ -293,7 +319,7 @@ class _Builder:
 
     # ---- forward ---------------------------------------------------------------------------
     def forward(self) -> None:
-        prog, index = self.prog, {t: i for i, t in enumerate(self.ins)}
+        prog = self.prog
         prog.block = _FORWARD
         for t in self.ins:
             self.sym[t] = prog.arg(self.ids[t], t._value)
@@ -302,7 +328,7 @@ class _Builder:
             if t in self.sym:
                 continue
             if t._op is None:
-                if t.requires_grad and t not in index:
+                if t.requires_grad and t not in self.in_set:
                     raise TraceError(
                         f"tc.trace: the traced function uses {describe(t)}, which requires "
                         "grad but is not one of its inputs: pass it as an input to get its "
@@ -370,12 +396,11 @@ class _Builder:
         seed.expr.name = self._grad_name(self.root)
         grads: dict[Tensor, Sym] = {self.root: seed}
         skip: set[Tensor] = set()
-        inputs = set(self.ins)
         for node in reversed(self.order):
             g = grads.pop(node, None)
             if g is None or node not in needs:
                 continue
-            if node in inputs:
+            if node in self.in_set:
                 found[node] = g
                 continue
             if g.expr.name is None and g.expr.form[0] not in ("arg", "const"):
@@ -411,7 +436,7 @@ class _Builder:
             return False
         a, y = node._inputs[0], node._inputs[1]
         if not (isinstance(a, Tensor) and a._op is SIGMOID and consumers.get(a) == 1
-                and a not in set(self.ins) and not (isinstance(y, Tensor) and y in needs)):
+                and a not in self.in_set and not (isinstance(y, Tensor) and y in needs)):
             return False
         z = a._inputs[0]
         if not isinstance(z, Tensor) or z not in needs:
@@ -458,7 +483,8 @@ class _Builder:
         params = [self.sym[t].expr for t in self.ins]
         updates = [(self.sym[t].expr, g) for t, g in zip(self.ins, results[1:])
                    if g is not None] if sgd else None
-        written = write(self.prog, "forward_backward", params, results, self._title, updates)
+        written = write(self.prog, "forward_backward", params, results, self._title, updates,
+                        buffers=self.buffers)
         scalars = tuple(i for i, r in enumerate(results[1:])
                         if r is not None and isinstance(r.value, np.generic))
         return _Replay(written, written.compile(), self.wants, scalars)
@@ -486,5 +512,3 @@ class _Builder:
             return f"backward of {line} with {self.ids[a]} = σ({z}): d{z} = ({self.ids[a]} − Y)/m"
         return f"backward of {line}"
 
-
-_ = NotSymbolic  # raised inside the ops' functions, caught in _Builder._apply
