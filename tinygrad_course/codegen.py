@@ -100,29 +100,34 @@ class Buffers:
 
 def write(program: Program, name: str, params: list[Expr], results: list[Expr | None],
           block_title: Callable[[Any, Callable[[Expr], str]], str | None],
-          updates: list[tuple[Expr, Expr]] | None = None, buffers: bool = False) -> Written:
+          updates: list[tuple[Expr, Expr]] | None = None, buffers: bool = False,
+          effects: list[Expr] | None = None) -> Written:
     """``def name(*params): ...; return results[0], (results[1], ...)``.
 
     ``block_title(block, line_of)`` gives the comment over the lines of one block (the
     tracer's "backward of Z1 = W1 @ X + b1"); ``line_of(expr)`` is the written line that
     computes expr. With ``updates`` [(W1, dW1), ...] the function takes a last argument
     ``learning_rate`` and ends with gradient descent in place, ``W1 -= learning_rate * dW1``.
-    With ``buffers`` the function also comes in its buffered form (:attr:`Written.executed`)."""
-    readable = _Writer(program, params, results, block_title).function(name, updates)
+    With ``buffers`` the function also comes in its buffered form (:attr:`Written.executed`).
+    ``effects`` are calls written as statements of their own, where they were recorded (a
+    check that raises)."""
+    readable = _Writer(program, params, results, block_title, effects=effects).function(
+        name, updates)
     if not buffers:
         return readable
-    fast = _Writer(program, params, results, block_title, buffers=True).function(name, updates)
+    fast = _Writer(program, params, results, block_title, buffers=True,
+                   effects=effects).function(name, updates)
     return Written(readable.source, readable.namespace, name, fast.source, fast.namespace)
 
 
 class _Writer:
     def __init__(self, program: Program, params: list[Expr], results: list[Expr | None],
                  block_title: Callable[[Any, Callable[[Expr], str]], str | None],
-                 buffers: bool = False) -> None:
+                 buffers: bool = False, effects: list[Expr] | None = None) -> None:
         self.params, self.results, self.block_title = params, results, block_title
-        self.buffers = buffers
+        self.buffers, self.effects = buffers, set(effects or ())
         self.base = set(program.base_errstate)
-        self.reachable = _reachable([r for r in results if r is not None])
+        self.reachable = _reachable([r for r in results if r is not None] + list(self.effects))
         self.uses: dict[Expr, int] = {}
         for e in self.reachable:
             for child in _children(e):
@@ -130,7 +135,7 @@ class _Writer:
         for r in results:
             if r is not None:
                 self.uses[r] = self.uses.get(r, 0) + 2
-        self.own_line = {e for e in self.reachable if self._needs_line(e)}
+        self.own_line = {e for e in self.reachable if self._needs_line(e)} | self.effects
         for e in self.reachable:  # a different numpy errstate: a line (and a `with`) of its own
             for child in _children(e):
                 if child.errstate != e.errstate:
@@ -144,7 +149,7 @@ class _Writer:
         self._by_id: dict[int, str] = {}
         self._fresh = (f"t{k}" for k in range(1, 10**9))
         for e in sorted(self.reachable, key=lambda e: e.serial):
-            if e in self.own_line or e.form[0] in ("arg", "const"):
+            if (e in self.own_line or e.form[0] in ("arg", "const")) and e not in self.effects:
                 self.names[e] = self._name_for(e, fresh=False)
         if not buffers:
             self._split_long_lines()
@@ -310,7 +315,8 @@ class _Writer:
                 indent = "        "
             errstate = e.errstate
             text = self._buffered_text(e) if e in self.out else self._text(e, top=True)[0]
-            lines.append(f"{indent}{self.names[e]} = {text}")
+            lines.append(f"{indent}{text}" if e in self.effects else
+                         f"{indent}{self.names[e]} = {text}")
         if updates:
             lines.append("    # gradient descent, in place: θ := θ − α dθ")
             for p, g in updates:

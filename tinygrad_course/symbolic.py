@@ -131,6 +131,11 @@ class Program:
         return Sym(self, self.add(Expr(("call", None, hint), value, _exprs(tuple(args)),
                                        _exprs(dict(kwargs)), func=func)))
 
+    def effect(self, func: Callable[..., Any], hint: str, args: tuple[Any, ...]) -> Expr:
+        """A call made for what it checks, not for a value: a statement of its own,
+        ``check_unsaturated(A2)``. Not run now (the trace-time values may fail the check)."""
+        return self.add(Expr(("call", None, hint), None, _exprs(tuple(args)), func=func))
+
     def record(self, form: tuple[Any, ...], compute: Callable[[], Any], args: tuple[Any, ...],
                kwargs: dict[str, Any] | None = None) -> Any:
         value = compute()

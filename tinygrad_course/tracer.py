@@ -36,7 +36,7 @@ from .graph import topological_order
 from .labels import display_names
 from .ops import describe, sum_to_shape
 from .ops.elementwise import SIGMOID
-from .ops.losses import BCE
+from .ops.losses import BCE, _any_saturated
 from .symbolic import Expr, Program, Sym
 from .tensor import Tensor
 
@@ -73,12 +73,25 @@ def trace(fn: Callable[..., Tensor], *inputs: Any, simplify: bool = False,
     return traced
 
 
-@dataclass(frozen=True)
+class _Saturated(Exception):
+    """Raised by the generated code where σ rounded an A to 0 or 1: run the saturated form."""
+
+
+def _check_unsaturated(a: np.ndarray) -> None:
+    """The check the generated code makes before the cost of A = σ(Z): the two-input cost
+    and its VJPs are the ones backward() runs only where σ rounded no a to exactly 0 or 1."""
+    if _any_saturated(a):
+        raise _Saturated
+
+
+@dataclass
 class _Replay:
     written: Written
     run: Callable[..., Any]
     wants: tuple[bool, ...]
     scalars: tuple[int, ...] = ()  # the gradients the code computes as numpy scalars (0-d)
+    checked: bool = False          # the code checks σ for saturation (raises _Saturated)
+    saturated: _Replay | None = None  # the form that runs where the check fails, once traced
 
     @functools.cached_property
     def updated(self) -> tuple[int, ...]:
@@ -128,6 +141,15 @@ class Traced:
         self.cache[key], self._last = replay, replay
         return replay
 
+    def _saturated(self, replay: _Replay, inputs: Sequence[Any]) -> _Replay:
+        """The form of ``replay`` for where σ rounds some A to 0 or 1 (traced on first need):
+        those elements' cost and dZ come from Z, as backward() computes them there."""
+        if replay.saturated is None:
+            values, wants, names = self._inputs(inputs)
+            replay.saturated = _trace(self.fn, values, wants, names, self.simplify, self.sgd,
+                                      self.buffers, saturated=True)
+        return replay.saturated
+
     def source_for(self, *inputs: Any) -> str:
         """The generated Python for inputs shaped like these (traced now if not yet)."""
         values, _, _ = self._inputs(inputs)
@@ -148,10 +170,13 @@ class Traced:
             replay = self.trace(*inputs)
             values, _, _ = self._inputs(inputs)
         self._last = replay
+        args = values if not self.sgd else [*values, float(learning_rate)]  # type: ignore[arg-type]
+        try:
+            J, grads = replay(*args)
+        except _Saturated:  # raised before anything changed in place
+            J, grads = self._saturated(replay, inputs)(*args)
         if not self.sgd:
-            J, grads = replay(*values)
             return _number(J), grads
-        J, grads = replay(*values, float(learning_rate))  # type: ignore[arg-type]
         for i in replay.updated:
             x = inputs[i]
             if isinstance(x, Tensor):
@@ -191,9 +216,11 @@ class _Guard:
     """Raises where a traced function turns a value computed from its inputs into a Python
     value or a constant (the hooks are in tensor.py and the ops: ``_leak``)."""
 
-    def __init__(self, inputs: list[Tensor]) -> None:
+    def __init__(self, inputs: list[Tensor], saturated_form: bool = False) -> None:
         self.inputs = set(inputs)
         self.known: dict[Tensor, bool] = {}
+        # the form of binary_cross_entropy(σ(Z), Y) asked for (see ops/losses.py)
+        self.saturated_form = saturated_form
 
     def depends(self, t: Tensor) -> bool:
         stack, seen, found = [t], set(), False
@@ -238,11 +265,11 @@ def _parameter_names(fn: Callable[..., Any], n: int) -> list[str | None]:
 
 def _trace(fn: Callable[..., Tensor], values: list[np.ndarray], wants: tuple[bool, ...],
            names: list[str | None], simplify: bool, sgd: bool = False,
-           buffers: bool = True) -> _Replay:
+           buffers: bool = True, saturated: bool = False) -> _Replay:
     params = _parameter_names(fn, len(values))
     ins = [Tensor(v, requires_grad=True, name=names[i] or params[i])
            for i, v in enumerate(values)]
-    guard = _Guard(ins)
+    guard = _Guard(ins, saturated)
     previous = _tensor._TRACE.guard
     with _LOCK:
         _tensor._TRACING[0] += 1
@@ -287,6 +314,7 @@ class _Builder:
         self.ins, self.wants, self.root, self.simplify = ins, wants, root, simplify
         self.buffers = buffers
         self.in_set = set(ins)
+        self.effects: list[Expr] = []
         self.order = topological_order([root])
         self.prog = Program()
         self.sym: dict[Tensor, Sym] = {}
@@ -351,6 +379,17 @@ class _Builder:
             elif result.expr.hint is None:
                 result.expr.hint = self.ids[t]
             self.sym[t] = result
+            a = t._inputs[0] if t._op is BCE else None
+            if len(t._inputs) == 2 and isinstance(a, Tensor) and a._op is SIGMOID:
+                self._check(t, a)
+
+    def _check(self, node: Tensor, a: Tensor) -> None:
+        """The two-input cost of A = σ(Z) holds where σ rounded no a to 0 or 1: a statement
+        that checks it at run time (the saturated form runs where it fails)."""
+        self.prog.block = _Block(node, None, "check")
+        self.effects.append(self.prog.effect(_check_unsaturated, "check_unsaturated",
+                                             (self.sym[a],)))
+        self.prog.block = _FORWARD
 
     def _operand(self, x: Any) -> Any:
         if isinstance(x, Tensor):
@@ -484,10 +523,10 @@ class _Builder:
         updates = [(self.sym[t].expr, g) for t, g in zip(self.ins, results[1:])
                    if g is not None] if sgd else None
         written = write(self.prog, "forward_backward", params, results, self._title, updates,
-                        buffers=self.buffers)
+                        buffers=self.buffers, effects=self.effects)
         scalars = tuple(i for i, r in enumerate(results[1:])
                         if r is not None and isinstance(r.value, np.generic))
-        return _Replay(written, written.compile(), self.wants, scalars)
+        return _Replay(written, written.compile(), self.wants, scalars, bool(self.effects))
 
 
     def _title(self, block: Any, line_of: Callable[[Expr], str]) -> str | None:
@@ -495,6 +534,9 @@ class _Builder:
         op with its operands' names when that line is long)."""
         if block is _FORWARD:
             return "forward"
+        if isinstance(block, _Block) and block.note == "check":
+            a = self.ids[block.node._inputs[0]]  # type: ignore[union-attr]
+            return f"J as written holds where σ rounded no {a} to 0 or 1 (else: the saturated form)"
         if not isinstance(block, _Block) or block.forward is None or block.node is None:
             return None
         if block.note == "seed":

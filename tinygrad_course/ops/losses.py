@@ -148,9 +148,14 @@ def binary_cross_entropy(a: Any, y: Any) -> Any:
     else:
         _same_shape(BCE, a, y, "A")
     if isinstance(a, Tensor) and a._op is elementwise.SIGMOID:
-        # a trace takes the three-input form whatever the values: it replays on new values,
-        # and where nothing saturates the form gives the same numbers bit for bit
-        if (_TRACING[0] and _TRACE.guard is not None) or _any_saturated(a._value):
+        # a trace takes the form it is asked for whatever the values (it replays on new
+        # values): the two-input form, with a check that nothing saturates, and the
+        # three-input form, which runs where the check fails
+        guard = _TRACE.guard if _TRACING[0] else None
+        if guard is not None:
+            saturated = getattr(guard, "saturated_form", False)
+            return BCE(a, y, a._inputs[0]) if saturated else BCE(a, y)
+        if _any_saturated(a._value):
             return BCE(a, y, a._inputs[0])
     else:
         _probabilities(BCE, a, y, "binary_cross_entropy_with_logits")
