@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import tinygrad_course as tc
 from tinygrad_course import nn, ops
 from tinygrad_course.codegen import is_name
+from tinygrad_course.testing import arrays as drawn_arrays
 from tinygrad_course.testing import expressions, networks
 
 TOL = {
@@ -81,9 +82,9 @@ def test_unnamed_intermediates_are_written_inside_their_line():
 
 
 # ---- drawn expressions and every op ------------------------------------------------------------
-@settings(max_examples=80, deadline=None)
-@given(expressions(), st.floats(0.97, 1.03))
-def test_drawn_expressions_replay_as_backward(expr, scale):
+@settings(max_examples=200, deadline=None)
+@given(expressions(), st.floats(0.97, 1.03), st.data())
+def test_drawn_expressions_replay_as_backward(expr, scale, data):
     names = expr.names
 
     def fn(*ts):
@@ -96,6 +97,12 @@ def test_drawn_expressions_replay_as_backward(expr, scale):
     # new values (kinks and log domains of the drawn ops are kept well clear of ±3 %)
     moved = [a * scale for a in arrays]
     assert_matches(traced, fn, moved, [True] * len(arrays))
+    # values redrawn from the inputs' own domain: expressions() keeps every op's log, division
+    # and kinks safe for the whole interval, not only near the drawn values (signs may flip,
+    # and relu's masks must follow them)
+    again = [data.draw(drawn_arrays(a.shape, "away_from_zero"), label=f"{k} again")
+             for k, a in expr.inputs.items()]
+    assert_matches(traced, fn, again, [True] * len(again))
     assert len(traced.cache) == 1
 
 
