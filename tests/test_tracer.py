@@ -6,6 +6,7 @@ replay a trace-time value silently raises TraceError at trace time."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -213,6 +214,26 @@ def test_the_fallback_calls_are_the_listed_ones():
     assert found == FALLBACK, (f"new fallbacks: {sorted(found - FALLBACK)}; now inline: "
                                f"{sorted(FALLBACK - found)}")
     assert "matmul" not in found and "sigmoid" not in found
+
+
+def test_fallback_calls_read_the_new_inputs():
+    """A line calling an op's own function takes the replay's arrays, not the trace-time ones
+    (Program.call once kept the trace-time Syms): on new values J and the gradient differ from
+    the trace's and equal backward()'s."""
+    M34 = np.random.default_rng(3).normal(size=(3, 4))
+    weights = np.arange(1.0, 10.0).reshape(3, 3)
+
+    def fn(a):
+        return (tc.softmax(a[:, 1:], axis=0) * weights).sum()
+    traced = tc.trace(fn, *tensors([M34]))
+    assert {"getitem_forward", "softmax_forward"} <= fallbacks(traced)
+    assert re.search(r"= getitem_forward\(a\b", traced.source)
+    J_traced, (g_traced,) = traced(M34)
+    for new in (2.0 * M34, M34[::-1].copy(), -M34):
+        J, (g,) = traced(new)
+        assert J != J_traced and not np.allclose(g, g_traced)
+        assert_matches(traced, fn, [new], [True])
+    assert len(traced.cache) == 1
 
 
 # ---- the course's networks -----------------------------------------------------------------------
