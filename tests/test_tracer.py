@@ -323,23 +323,29 @@ def test_names_reach_the_code_only_through_the_strict_rule():
 
 
 # ---- what the trace fixes -----------------------------------------------------------------------
+#: what a traced function does -> the words of the TraceError naming what leaked
 LEAKS = {
-    "float": lambda a: a * float(a.sum()),
-    "format": lambda a: a * len(f"{a.sum():.3f}"),
-    "item": lambda a: a.sum() * a.sum().item(),
-    "bool": lambda a: (a * 2).sum() if a.sum() > 0 else a.sum(),
-    "data": lambda a: (a * a.data).sum(),
-    "numpy": lambda a: (a * (a * 2).numpy()).sum(),
-    "tolist": lambda a: (a * len(a.tolist())).sum(),
-    "asarray": lambda a: (a * np.asarray(a * 2)).sum(),
-    "compare": lambda a: (a * (a > 1.0)).sum(),
-    "argmax": lambda a: a[tc.argmax(a)].sum(),
-    "where": lambda a: tc.where(a > 1.0, a, 0.0).sum(),
-    "index": lambda a: a[a * 0 + 1].sum(),
-    "detach": lambda a: (a * (a * 2).detach()).sum(),
-    "no_grad": lambda a: _under_no_grad(a),
-    "Tensor": lambda a: (a * tc.Tensor(a * 2)).sum(),
-    "allclose": lambda a: a.sum() * np.allclose(a, 1.0),
+    "float": (lambda a: a * float(a.sum()), "float() of"),
+    "int": (lambda a: a.sum() * int(a.sum()), "int() of"),
+    "format": (lambda a: a * len(f"{a.sum():.3f}"), "format(..., '.3f') of"),
+    "item": (lambda a: a.sum() * a.sum().item(), "item() of"),
+    "bool": (lambda a: a.sum() * bool(a.sum()), "bool() (an `if` or `while` on it) of"),
+    "if": (lambda a: _if_on(a), "bool() (an `if` or `while` on it) of"),
+    "data": (lambda a: (a * a.data).sum(), ".data of"),
+    "numpy": (lambda a: (a * (a * 2).numpy()).sum(), "numpy() of"),
+    "tolist": (lambda a: (a * len(a.tolist())).sum(), "tolist() of"),
+    "asarray": (lambda a: (a * np.asarray(a * 2)).sum(), "np.asarray() of"),
+    "compare": (lambda a: (a * (a > 1.0)).sum(), "a comparison (np.greater) of"),
+    "compare_if": (lambda a: (a * 2).sum() if a.sum() > 0 else a.sum(),
+                   "a comparison (np.greater) of"),
+    "argmax": (lambda a: a[tc.argmax(a)].sum(), "argmax of"),
+    "where": (lambda a: tc.where(a, a, -a).sum(), "where's condition of"),
+    "where_compare": (lambda a: tc.where(a > 1.0, a, 0.0).sum(), "a comparison (np.greater) of"),
+    "index": (lambda a: a[a * 0 + 1].sum(), ".data of"),
+    "detach": (lambda a: (a * (a * 2).detach()).sum(), "detach() of"),
+    "no_grad": (lambda a: _under_no_grad(a), "mul under no_grad of"),
+    "Tensor": (lambda a: (a * tc.Tensor(a * 2)).sum(), "Tensor(t) of"),
+    "allclose": (lambda a: a.sum() * np.allclose(a, 1.0), "np.allclose of"),
 }
 
 
@@ -349,14 +355,22 @@ def _under_no_grad(a):
     return (a * k).sum()
 
 
+def _if_on(a):
+    if a.sum():
+        return a.sum()
+    return -a.sum()
+
+
 @pytest.mark.parametrize("what", sorted(LEAKS))
 def test_a_traced_value_turned_into_a_python_value_raises_at_trace_time(what):
+    fn, words = LEAKS[what]
     a = tc.Tensor(np.array([1.5, 2.5]), requires_grad=True, name="A")
-    with pytest.raises(tc.TraceError, match="computed from the traced inputs"):
-        tc.trace(LEAKS[what], a)
+    with pytest.raises(tc.TraceError, match="computed from the traced inputs") as info:
+        tc.trace(fn, a)
+    assert words in str(info.value)
     # outside a trace the same code runs (or fails for its own reasons, not the trace's)
     try:
-        LEAKS[what](a)
+        fn(a)
     except tc.TraceError:  # pragma: no cover - the guard must be off outside a trace
         pytest.fail("the guard is on outside a trace")
     except (RuntimeError, TypeError, IndexError, ValueError):
