@@ -342,3 +342,18 @@ def test_steps_by_layer_needs_layers(stepper: None, tmp_path: Path) -> None:
     code, stdout, stderr = graph(*J_ARGS, "-o", str(tmp_path / "J.dot"), "--frames",
                                  str(tmp_path / "frames"), "--steps-by", "layer")
     assert (code, stderr) == (0, "") and stdout.splitlines()[-1].startswith("wrote 9 frames")
+
+
+# ---- --code: the generated forward_backward (tc.trace) ----------------------------------------
+def test_code_prints_the_generated_function(tmp_path: Path) -> None:
+    code, stdout, stderr = graph(*J_ARGS, "-o", str(tmp_path / "J.dot"), "--code")
+    assert (code, stderr) == (0, "")
+    src = stdout[stdout.index("def forward_backward"):]
+    assert src.startswith("def forward_backward(a, b, c):\n")
+    assert "    J = 3.0 * (a + b * c)\n" in src
+    assert "    dv = dJ * 3.0\n" in src and "    db = dv * c\n" in src
+    scope: dict[str, object] = {"np": np}
+    exec(compile(src, "<cli>", "exec"), scope)  # noqa: S102  (our own generated text)
+    J, grads = scope["forward_backward"](  # type: ignore[operator]
+        np.array(5.0), np.array(3.0), np.array(2.0))
+    assert (float(J), *map(float, grads)) == (33.0, 3.0, 6.0, 9.0)

@@ -54,6 +54,16 @@ def test_every_flag_overrides_the_course_default(tmp_path, capsys):
     assert nn.load(tmp_path / "m.npz").activations == ["leaky_relu", "leaky_relu", "sigmoid"]
 
 
+def test_compiled_prints_the_same_costs(capsys):
+    """--compiled trains with the generated step (tc.trace): the same costs, bit for bit."""
+    argv = ("--data", "flower", "--iterations", "300", "--no-progress")
+    assert train(*argv) == 0
+    eager = capsys.readouterr().out
+    assert train(*argv, "--compiled") == 0
+    assert capsys.readouterr().out == eager
+    assert "Cost after iteration 200" in eager
+
+
 def test_plot_writes_a_png(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     png = tmp_path / "cost.png"

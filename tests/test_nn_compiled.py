@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_course import datasets, nn
-from tinygrad_course.cli import main
 
 
 def pair(make):
@@ -113,26 +112,3 @@ def test_the_logistic_regression_step_source():
     assert "Z = w.T @ X + b" in src and "dw = (dZ @ X.T).T" in src
     assert "w -= learning_rate * dw" in src
 
-
-# ---- the command line ----------------------------------------------------------------------------
-def test_train_compiled_prints_the_same_costs(capsys):
-    argv = ["train", "--data", "flower", "--iterations", "300", "--no-progress"]
-    assert main(argv) == 0
-    eager = capsys.readouterr().out
-    assert main([*argv, "--compiled"]) == 0
-    assert capsys.readouterr().out == eager
-    assert "Cost after iteration 200" in eager
-
-
-def test_graph_code_prints_the_generated_function(tmp_path, capsys):
-    assert main(["graph", "3*(a + b*c)", "--set", "a=5", "b=3", "c=2", "-o",
-                 str(tmp_path / "J.svg"), "--code"]) == 0
-    out = capsys.readouterr().out
-    code = out[out.index("def forward_backward"):]
-    assert code.startswith("def forward_backward(a, b, c):\n")
-    assert "    J = 3.0 * (a + b * c)\n" in code
-    assert "    dv = dJ * 3.0\n" in code and "    db = dv * c\n" in code
-    scope: dict = {"np": np}
-    exec(compile(code, "<cli>", "exec"), scope)  # noqa: S102  (our own generated text)
-    J, grads = scope["forward_backward"](np.array(5.0), np.array(3.0), np.array(2.0))
-    assert (float(J), *map(float, grads)) == (33.0, 3.0, 6.0, 9.0)

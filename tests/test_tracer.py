@@ -6,6 +6,7 @@ replay a trace-time value silently raises TraceError at trace time."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -18,6 +19,8 @@ from hypothesis import strategies as st
 import tinygrad_course as tc
 from tinygrad_course import nn, ops
 from tinygrad_course.codegen import is_name
+from tinygrad_course.graph import topological_order
+from tinygrad_course.testing import arrays as drawn_arrays
 from tinygrad_course.testing import expressions, networks
 
 TOL = {
@@ -81,9 +84,9 @@ def test_unnamed_intermediates_are_written_inside_their_line():
 
 
 # ---- drawn expressions and every op ------------------------------------------------------------
-@settings(max_examples=80, deadline=None)
-@given(expressions(), st.floats(0.97, 1.03))
-def test_drawn_expressions_replay_as_backward(expr, scale):
+@settings(max_examples=200, deadline=None)
+@given(expressions(), st.floats(0.97, 1.03), st.data())
+def test_drawn_expressions_replay_as_backward(expr, scale, data):
     names = expr.names
 
     def fn(*ts):
@@ -96,6 +99,12 @@ def test_drawn_expressions_replay_as_backward(expr, scale):
     # new values (kinks and log domains of the drawn ops are kept well clear of ±3 %)
     moved = [a * scale for a in arrays]
     assert_matches(traced, fn, moved, [True] * len(arrays))
+    # values redrawn from the inputs' own domain: expressions() keeps every op's log, division
+    # and kinks safe for the whole interval, not only near the drawn values (signs may flip,
+    # and relu's masks must follow them)
+    again = [data.draw(drawn_arrays(a.shape, "away_from_zero"), label=f"{k} again")
+             for k, a in expr.inputs.items()]
+    assert_matches(traced, fn, again, [True] * len(again))
     assert len(traced.cache) == 1
 
 
@@ -189,6 +198,8 @@ def fallbacks(traced) -> set[str]:
 @pytest.mark.parametrize("name", sorted(OP_CASES))
 def test_every_op_replays_as_backward(name):
     fn, arrays = OP_CASES[name]
+    out = fn(*tensors(arrays))  # the case uses its op: the graph the trace walks holds it
+    assert name in {t._op.name for t in topological_order([out]) if t._op is not None}
     traced = tc.trace(fn, *tensors(arrays))
     assert_matches(traced, fn, arrays, [True] * len(arrays))
     moved = [a * 1.01 for a in arrays]
@@ -204,6 +215,26 @@ def test_the_fallback_calls_are_the_listed_ones():
     assert found == FALLBACK, (f"new fallbacks: {sorted(found - FALLBACK)}; now inline: "
                                f"{sorted(FALLBACK - found)}")
     assert "matmul" not in found and "sigmoid" not in found
+
+
+def test_fallback_calls_read_the_new_inputs():
+    """A line calling an op's own function takes the replay's arrays, not the trace-time ones
+    (Program.call once kept the trace-time Syms): on new values J and the gradient differ from
+    the trace's and equal backward()'s."""
+    M34 = np.random.default_rng(3).normal(size=(3, 4))
+    weights = np.arange(1.0, 10.0).reshape(3, 3)
+
+    def fn(a):
+        return (tc.softmax(a[:, 1:], axis=0) * weights).sum()
+    traced = tc.trace(fn, *tensors([M34]))
+    assert {"getitem_forward", "softmax_forward"} <= fallbacks(traced)
+    assert re.search(r"= getitem_forward\(a\b", traced.source)
+    J_traced, (g_traced,) = traced(M34)
+    for new in (2.0 * M34, M34[::-1].copy(), -M34):
+        J, (g,) = traced(new)
+        assert J != J_traced and not np.allclose(g, g_traced)
+        assert_matches(traced, fn, [new], [True])
+    assert len(traced.cache) == 1
 
 
 # ---- the course's networks -----------------------------------------------------------------------
@@ -293,23 +324,29 @@ def test_names_reach_the_code_only_through_the_strict_rule():
 
 
 # ---- what the trace fixes -----------------------------------------------------------------------
+#: what a traced function does -> the words of the TraceError naming what leaked
 LEAKS = {
-    "float": lambda a: a * float(a.sum()),
-    "format": lambda a: a * len(f"{a.sum():.3f}"),
-    "item": lambda a: a.sum() * a.sum().item(),
-    "bool": lambda a: (a * 2).sum() if a.sum() > 0 else a.sum(),
-    "data": lambda a: (a * a.data).sum(),
-    "numpy": lambda a: (a * (a * 2).numpy()).sum(),
-    "tolist": lambda a: (a * len(a.tolist())).sum(),
-    "asarray": lambda a: (a * np.asarray(a * 2)).sum(),
-    "compare": lambda a: (a * (a > 1.0)).sum(),
-    "argmax": lambda a: a[tc.argmax(a)].sum(),
-    "where": lambda a: tc.where(a > 1.0, a, 0.0).sum(),
-    "index": lambda a: a[a * 0 + 1].sum(),
-    "detach": lambda a: (a * (a * 2).detach()).sum(),
-    "no_grad": lambda a: _under_no_grad(a),
-    "Tensor": lambda a: (a * tc.Tensor(a * 2)).sum(),
-    "allclose": lambda a: a.sum() * np.allclose(a, 1.0),
+    "float": (lambda a: a * float(a.sum()), "float() of"),
+    "int": (lambda a: a.sum() * int(a.sum()), "int() of"),
+    "format": (lambda a: a * len(f"{a.sum():.3f}"), "format(..., '.3f') of"),
+    "item": (lambda a: a.sum() * a.sum().item(), "item() of"),
+    "bool": (lambda a: a.sum() * bool(a.sum()), "bool() (an `if` or `while` on it) of"),
+    "if": (lambda a: _if_on(a), "bool() (an `if` or `while` on it) of"),
+    "data": (lambda a: (a * a.data).sum(), ".data of"),
+    "numpy": (lambda a: (a * (a * 2).numpy()).sum(), "numpy() of"),
+    "tolist": (lambda a: (a * len(a.tolist())).sum(), "tolist() of"),
+    "asarray": (lambda a: (a * np.asarray(a * 2)).sum(), "np.asarray() of"),
+    "compare": (lambda a: (a * (a > 1.0)).sum(), "a comparison (np.greater) of"),
+    "compare_if": (lambda a: (a * 2).sum() if a.sum() > 0 else a.sum(),
+                   "a comparison (np.greater) of"),
+    "argmax": (lambda a: a[tc.argmax(a)].sum(), "argmax of"),
+    "where": (lambda a: tc.where(a, a, -a).sum(), "where's condition of"),
+    "where_compare": (lambda a: tc.where(a > 1.0, a, 0.0).sum(), "a comparison (np.greater) of"),
+    "index": (lambda a: a[a * 0 + 1].sum(), ".data of"),
+    "detach": (lambda a: (a * (a * 2).detach()).sum(), "detach() of"),
+    "no_grad": (lambda a: _under_no_grad(a), "mul under no_grad of"),
+    "Tensor": (lambda a: (a * tc.Tensor(a * 2)).sum(), "Tensor(t) of"),
+    "allclose": (lambda a: a.sum() * np.allclose(a, 1.0), "np.allclose of"),
 }
 
 
@@ -319,14 +356,22 @@ def _under_no_grad(a):
     return (a * k).sum()
 
 
+def _if_on(a):
+    if a.sum():
+        return a.sum()
+    return -a.sum()
+
+
 @pytest.mark.parametrize("what", sorted(LEAKS))
 def test_a_traced_value_turned_into_a_python_value_raises_at_trace_time(what):
+    fn, words = LEAKS[what]
     a = tc.Tensor(np.array([1.5, 2.5]), requires_grad=True, name="A")
-    with pytest.raises(tc.TraceError, match="computed from the traced inputs"):
-        tc.trace(LEAKS[what], a)
+    with pytest.raises(tc.TraceError, match="computed from the traced inputs") as info:
+        tc.trace(fn, a)
+    assert words in str(info.value)
     # outside a trace the same code runs (or fails for its own reasons, not the trace's)
     try:
-        LEAKS[what](a)
+        fn(a)
     except tc.TraceError:  # pragma: no cover - the guard must be off outside a trace
         pytest.fail("the guard is on outside a trace")
     except (RuntimeError, TypeError, IndexError, ValueError):
