@@ -475,7 +475,8 @@ def test_sgd_updates_in_place_after_computing_every_gradient():
 
 def test_a_trace_at_ordinary_values_replays_saturation_as_backward_does():
     """Traced where nothing saturates, replayed where σ(z) rounds to 0 for z = −40 with
-    y = 1: the cost's three-input form is always traced, so dJ/dz is still (a − y)/m."""
+    y = 1: the check in the code fails and the saturated form runs, so dJ/dz is still
+    (a − y)/m."""
     w = tc.Tensor(np.array([[1.0]]), requires_grad=True)
     b = tc.Tensor(np.array([[0.0]]), requires_grad=True)
 
@@ -488,6 +489,75 @@ def test_a_trace_at_ordinary_values_replays_saturation_as_backward_does():
     J, (dw, db, _, _) = traced(w, b, hot, Y)
     assert db[0, 0] == pytest.approx(((0.0 - 1.0) + (1.0 - 0.0)) / 2, abs=1e-12)
     assert dw[0, 0] == pytest.approx((-1.0 * -40.0 + 1.0 * 40.0) / 2)
+    assert "check_unsaturated(" in traced.source
+    assert next(iter(traced.cache.values())).saturated is not None
+
+
+def saturating_model_inputs():
+    rng = np.random.default_rng(4)
+    arrays = [rng.normal(size=(3, 2)), np.zeros((3, 1)), rng.normal(size=(1, 3)),
+              np.zeros((1, 1)), rng.normal(size=(2, 30)), (rng.random((1, 30)) > 0.5) * 1.0]
+    return arrays, [True] * 4 + [False, False]
+
+
+def saturating_cost(W1, b1, W2, b2, X, Y):
+    A1 = tc.tanh(W1 @ X + b1)
+    Z2 = W2 @ A1 + b2
+    A2 = tc.sigmoid(Z2)
+    Z2.name, A2.name = "Z2", "A2"
+    return tc.binary_cross_entropy(A2, Y)
+
+
+def test_the_cost_of_sigma_is_the_course_s_with_a_check_and_no_saturation_code():
+    arrays, wants = saturating_model_inputs()
+    traced = tc.trace(saturating_cost, *tensors(arrays, wants))
+    src = traced.source
+    assert "check_unsaturated(A2)" in src and "np.where" not in src and "log1p" not in src
+    lines = src.splitlines()
+    check = lines.index("    check_unsaturated(A2)")
+    assert lines[check - 1].startswith("    # J as written holds where σ rounded no A2 to 0")
+    assert any(line.startswith("    J = ") for line in lines[:check])
+    assert all("-=" not in line and "dW" not in line for line in lines[:check])
+
+
+@pytest.mark.parametrize("sgd", [False, True])
+def test_where_sigma_saturates_the_saturated_form_runs_bit_for_bit_as_backward(sgd):
+    arrays, wants = saturating_model_inputs()
+    traced = tc.trace(saturating_cost, *tensors([a.copy() for a in arrays], wants), sgd=sgd)
+    replay = next(iter(traced.cache.values()))
+    assert replay.saturated is None
+    hot = [a.copy() for a in arrays]
+    hot[2] = hot[2] * 1e4  # σ(Z2) rounds to exactly 0 or 1 for most examples
+    for values in (hot, [a.copy() for a in arrays], hot):
+        ts = tensors([v.copy() for v in values], wants)
+        J0 = saturating_cost(*ts)
+        J0.backward()
+        kw = {"learning_rate": 0.5} if sgd else {}
+        before = [v.copy() for v in values]
+        J, grads = traced(*values, **kw)
+        assert J == J0.item()
+        for g, t in zip(grads[:4], ts[:4]):
+            np.testing.assert_array_equal(g, t.grad)
+        for v, v0, g in zip(values[:4], before[:4], grads[:4]):  # updated exactly once
+            np.testing.assert_array_equal(v, v0 - 0.5 * g if sgd else v0)
+    assert replay.saturated is not None and len(traced.cache) == 1
+    assert "np.where(" in replay.saturated.written.source
+    assert "check_unsaturated" not in replay.saturated.written.source
+
+
+def test_a_trace_made_where_sigma_saturates_replays_the_ordinary_form_elsewhere():
+    arrays, wants = saturating_model_inputs()
+    hot = [a.copy() for a in arrays]
+    hot[2] = hot[2] * 1e4
+    traced = tc.trace(saturating_cost, *tensors(hot, wants))
+    for values in (arrays, hot):
+        ts = tensors(values, wants)
+        J0 = saturating_cost(*ts)
+        J0.backward()
+        J, grads = traced(*values)
+        assert J == J0.item()
+        for g, t in zip(grads[:4], ts[:4]):
+            np.testing.assert_array_equal(g, t.grad)
 
 
 

@@ -138,7 +138,7 @@ class _Writer:
         self.own_line = {e for e in self.reachable if self._needs_line(e)} | self.effects
         for e in self.reachable:  # a different numpy errstate: a line (and a `with`) of its own
             for child in _children(e):
-                if child.errstate != e.errstate:
+                if child.errstate != e.errstate and child.form[0] not in ("arg", "const"):
                     self.own_line.add(child)
         if buffers:  # one numpy call a line, so that each can take an out=
             self.own_line |= {e for e in self.reachable
