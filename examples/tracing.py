@@ -4,6 +4,7 @@
     python examples/tracing.py logistic             # one step of week 2's logistic regression
     python examples/tracing.py two_layer            # one step of week 3's 2-layer network
     python examples/tracing.py two_layer --simplify # the same, in the course's algebra
+    python examples/tracing.py two_layer --executed # the same step as it runs (out= buffers)
 
 Each prints the generated function; docs/tracing.md shows the output beside the course's
 hand-written backward (tests/test_docs.py checks that the two agree). The networks only need
@@ -39,12 +40,12 @@ def logistic() -> str:
     return model.step_source(np.zeros((12288, 209)), np.zeros((1, 209)))
 
 
-def two_layer(simplify: bool) -> str:
+def two_layer(simplify: bool, executed: bool = False) -> str:
     """Week 3: the 2-4-1 tanh network on the flower (n_x = 2, m = 400)."""
     model = DeepNN([2, 4, 1], hidden_activation="tanh", init="small", rng=2)
     X, Y = np.zeros((2, 400)), np.zeros((1, 400))
     if not simplify:
-        return model.step_source(X, Y)
+        return model.step_source(X, Y, executed=executed)
     params = list(model.parameters().values())
 
     def cost(W1: tc.Tensor, b1: tc.Tensor, W2: tc.Tensor, b2: tc.Tensor, X: tc.Tensor,
@@ -60,13 +61,17 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("lesson", choices=["j", "logistic", "two_layer"])
     parser.add_argument("--simplify", action="store_true",
                         help="write σ and the cost's backward as the course's dZ = (A − Y)/m")
+    parser.add_argument("--executed", action="store_true",
+                        help="the code that runs: the same lines computed into reused buffers")
     args = parser.parse_args(argv)
     if args.lesson == "j":
         source = j_example()
     elif args.lesson == "logistic":
         source = logistic()
     else:
-        source = two_layer(args.simplify)
+        if args.simplify and args.executed:
+            parser.error("--simplify and --executed: pick one")
+        source = two_layer(args.simplify, args.executed)
     print(source, end="")
     return source
 

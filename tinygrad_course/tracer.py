@@ -150,11 +150,13 @@ class Traced:
                                       self.buffers, saturated=True)
         return replay.saturated
 
-    def source_for(self, *inputs: Any) -> str:
-        """The generated Python for inputs shaped like these (traced now if not yet)."""
+    def source_for(self, *inputs: Any, executed: bool = False) -> str:
+        """The generated Python for inputs shaped like these (traced now if not yet); with
+        ``executed=True`` the code that runs (see :attr:`executed_source`)."""
         values, _, _ = self._inputs(inputs)
         replay = self.cache.get(_signature(values)) or self.trace(*inputs)
-        return replay.written.source
+        written = replay.written
+        return (written.executed or written.source) if executed else written.source
 
     def __call__(self, *inputs: Any, learning_rate: float | None = None
                  ) -> tuple[float, tuple[np.ndarray | None, ...]]:

@@ -122,12 +122,13 @@ class Model:
             traced = self._trace_cache = Traced(cost, sgd=True)
         return traced
 
-    def step_source(self, X: Any, Y: Any) -> str:
+    def step_source(self, X: Any, Y: Any, executed: bool = False) -> str:
         """The generated numpy of one compiled step on data shaped like X and Y: the forward
         pass (Z1 = W1 @ X + b1, ...), the backward pass in the course's names (dZ2, dW2, db2,
-        dA1, ...) and the update W1 -= learning_rate * dW1."""
+        dA1, ...) and the update W1 -= learning_rate * dW1. ``executed=True``: the same step
+        as it runs, one numpy call a line into reused buffers (``out=``)."""
         Xt, Yt = self._data(X, Y)
-        return self._traced().source_for(*self._params.values(), Xt, Yt)
+        return self._traced().source_for(*self._params.values(), Xt, Yt, executed=executed)
 
     def _step(self, X: Tensor, Y: Tensor, lr: float, params: list[Tensor]) -> float:
         J = self._cost(X, Y)
