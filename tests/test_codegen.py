@@ -12,6 +12,7 @@ import sys
 import threading
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -266,3 +267,74 @@ def test_the_names_the_executed_code_uses_are_not_user_names():
     for src in (traced.source, traced.executed_source):
         params = src.splitlines()[0].removeprefix("def forward_backward(").rstrip("):")
         assert not {"buf", "buffers"} & {p.strip() for p in params.split(",")}
+
+
+# ---- graphs of scalars: the code runs on Python floats --------------------------------------
+def scalar_graph(x, w, b):
+    """A micrograd-style neuron and a chain: only Python arithmetic and ufuncs of 0-d values."""
+    z = w * x + b
+    a = tc.tanh(z)
+    y = a
+    for k in range(30):
+        y = tc.exp(tc.log(y * y + 1.5) * 0.5) if k % 2 else y * 0.9 + 0.1
+    return (y - 0.25) ** 2 + a / w
+
+
+def scalar_inputs(x=0.7, w=-1.3, b=0.2):
+    return [np.array(x), np.array(w), np.array(b)]
+
+
+def eager_grads(fn, arrays):
+    ts = tensors(arrays)
+    J = fn(*ts)
+    J.backward()
+    return J.item(), [t.grad for t in ts]
+
+
+def test_a_graph_of_scalars_runs_on_python_floats_bit_for_bit():
+    traced = trace(scalar_graph, *tensors(scalar_inputs()))
+    src = traced.executed_source
+    assert "buf" not in src and "dJ = 1.0" in src and "np.tanh(" in src
+    written = next(iter(traced.cache.values())).written
+    assert written.scalar and written.source != src
+    for values in (scalar_inputs(), scalar_inputs(0.1, 2.0, -0.4), scalar_inputs(-3.0, 0.5, 1.0)):
+        J, grads = traced(*values)
+        J0, grads0 = eager_grads(scalar_graph, values)
+        assert type(J) is float and J == J0
+        for g, g0 in zip(grads, grads0):
+            assert isinstance(g, np.ndarray) and g.shape == () and g.dtype == np.float64
+            assert g == g0  # the ufuncs are numpy's own, on floats: the same bits
+        assert_same_bits((J, grads), trace(scalar_graph, *tensors(values), buffers=False)(*values))
+
+
+def test_where_python_floats_and_numpy_differ_the_numpy_code_runs_with_its_warnings():
+    traced = trace(lambda a, c: tc.exp(a) / c + a * c, *tensors(scalar_inputs()[:2]))
+    assert next(iter(traced.cache.values())).written.scalar
+    with np.errstate(divide="warn"), pytest.warns(RuntimeWarning, match="divide by zero"):
+        J, (da, dc) = traced(np.array(1.0), np.array(0.0))  # a float would raise instead
+    assert J == np.inf and da == np.inf and dc == -np.inf
+    assert isinstance(da, np.ndarray) and da.shape == ()
+    with np.errstate(over="warn"), pytest.warns(RuntimeWarning, match="overflow"):
+        J, _ = traced(np.array(800.0), np.array(2.0))  # np.exp overflows: numpy's code, once
+    assert J == np.inf
+
+
+def test_float32_and_arrays_are_not_run_on_floats():
+    for arrays in ([np.float32(0.5) * np.ones((), np.float32)], [np.ones((2,))]):
+        traced = trace(lambda a: (tc.tanh(a) * 2).sum(), *tensors(arrays))
+        assert not next(iter(traced.cache.values())).written.scalar
+
+
+def test_a_chain_of_ten_thousand_values_is_written_in_lines_of_bounded_depth():
+    def chain(x):
+        y = x
+        for k in range(10_000):
+            y = y * 1.0001 if k % 3 == 0 else y + 0.001 if k % 3 == 1 else tc.exp(tc.log(y))
+        return y
+    x = tc.Tensor(1.5, requires_grad=True)
+    traced = trace(chain, x)
+    for src in (traced.source, traced.executed_source):
+        assert max(line.count("(") for line in src.splitlines()) <= 2 * 12 + 2
+    J, (dx,) = traced(np.array(1.5))
+    J0, (dx0,) = eager_grads(chain, [np.array(1.5)])
+    assert J == J0 and dx == dx0

@@ -13,7 +13,10 @@ runs, :attr:`Written.executed`, computes every intermediate array into a buffer 
 the first call and reused (``np.tanh(Z1, out=buf[3])``): each line is one numpy call, and a
 buffer whose value is no longer needed takes the next value of its shape and dtype. The
 arrays the function hands out (J, the gradients) are never buffers, so a caller keeping
-them across calls keeps its values.
+them across calls keeps its values. A program whose every value is a 0-d float64 (a graph of
+scalars, micrograd's kind) runs on Python floats instead, with numpy's ufuncs on floats: the
+same numbers, without an array per value; where floats and numpy would differ (x / 0, an
+overflow, anything numpy warns about) the numpy function runs.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ _SAFE_TEXT = re.compile(r"[A-Za-z0-9_,.\->* ]{0,64}")  # einsum subscripts, errs
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 _PLACEHOLDER = "t00"  # as long as the t1, t2, ... given once the lines are split
 LINE = 88  # the longest line the writer leaves as it is
+DEPTH = 12  # the deepest a value is written inside another line
 RESERVED = frozenset({"np", "None", "True", "False", "float", "int", "len", "range", "print",
                       "learning_rate", "forward_backward", "buf", "buffers"})
 # the ufunc an infix or unary form calls, by its numpy name (for out=)
@@ -69,18 +73,45 @@ class Written:
     name: str
     executed: str = ""
     executed_namespace: dict[str, Any] | None = None
+    scalar: bool = False  # executed runs on Python floats (every value is a 0-d float64)
 
     def compile(self, filename: str = "<tinygrad_course.trace>",
                 readable: bool = False) -> Callable[..., Any]:
         """The function of :attr:`executed` (of :attr:`source` with ``readable=True``, or
         when no buffered form was written)."""
-        text, namespace = self.source, self.namespace
-        if not readable and self.executed:
-            text, namespace = self.executed, self.executed_namespace or {}
-        code = compile(text, filename, "exec")
-        scope = dict(namespace)
-        exec(code, scope)  # noqa: S102  (the engine's own text; see the module docstring)
-        return scope[self.name]  # type: ignore[no-any-return]
+        if readable or not self.executed:
+            return _compiled(self.source, self.namespace, self.name, filename)
+        fast = _compiled(self.executed, self.executed_namespace or {}, self.name, filename)
+        if not self.scalar:
+            return fast
+        return _on_floats(fast, _compiled(self.source, self.namespace, self.name, filename))
+
+
+def _compiled(text: str, namespace: dict[str, Any], name: str,
+              filename: str) -> Callable[..., Any]:
+    code = compile(text, filename, "exec")
+    scope = dict(namespace)
+    exec(code, scope)  # noqa: S102  (the engine's own text; see the module docstring)
+    return scope[name]  # type: ignore[no-any-return]
+
+
+def _on_floats(fast: Callable[..., Any], exact: Callable[..., Any]) -> Callable[..., Any]:
+    """``fast`` on Python floats, its results as 0-d arrays. Where Python's floats and
+    numpy's differ (x / 0 raises ZeroDivisionError, an overflow raises OverflowError or
+    gives inf without numpy's warning) or a numpy ufunc would warn, the numpy function
+    ``exact`` runs instead, warnings and all."""
+    isfinite, errstate = math.isfinite, np.errstate
+
+    def run(*args: Any) -> tuple[Any, tuple[Any, ...]]:
+        try:
+            with errstate(all="raise"):  # a warning numpy would give: the numpy function's
+                J, grads = fast(*map(float, args))
+            if not (isfinite(J) and all(g is None or isfinite(g) for g in grads)):
+                raise ArithmeticError
+        except ArithmeticError:  # (FloatingPointError too)
+            J, grads = exact(*args)
+        return J, tuple(None if g is None else np.asarray(g, dtype=np.float64) for g in grads)
+    return run
 
 
 class Buffers:
@@ -115,17 +146,20 @@ def write(program: Program, name: str, params: list[Expr], results: list[Expr | 
         name, updates)
     if not buffers:
         return readable
-    fast = _Writer(program, params, results, block_title, buffers=True,
-                   effects=effects).function(name, updates)
-    return Written(readable.source, readable.namespace, name, fast.source, fast.namespace)
+    scalar = not updates and not effects and _on_scalars(params, results)
+    fast = _Writer(program, params, results, block_title, buffers=not scalar,
+                   effects=effects, scalars=scalar).function(name, updates)
+    return Written(readable.source, readable.namespace, name, fast.source, fast.namespace,
+                   scalar)
 
 
 class _Writer:
     def __init__(self, program: Program, params: list[Expr], results: list[Expr | None],
                  block_title: Callable[[Any, Callable[[Expr], str]], str | None],
-                 buffers: bool = False, effects: list[Expr] | None = None) -> None:
+                 buffers: bool = False, effects: list[Expr] | None = None,
+                 scalars: bool = False) -> None:
         self.params, self.results, self.block_title = params, results, block_title
-        self.buffers, self.effects = buffers, set(effects or ())
+        self.buffers, self.effects, self.scalars = buffers, set(effects or ()), scalars
         self.base = set(program.base_errstate)
         self.reachable = _reachable([r for r in results if r is not None] + list(self.effects))
         self.uses: dict[Expr, int] = {}
@@ -143,6 +177,7 @@ class _Writer:
         if buffers:  # one numpy call a line, so that each can take an out=
             self.own_line |= {e for e in self.reachable
                               if e.form[0] not in ("arg", "const", "alias")}
+        self._cap_depth()
         self.taken = {e.name for e in program.exprs if e.name} | set(RESERVED)
         self.names: dict[Expr, str] = {}
         self.namespace: dict[str, Any] = {"np": np}
@@ -233,6 +268,19 @@ class _Writer:
         args = ", ".join(self._literal(a)[0] for a in e.args)
         return f"{_buffered_ufunc(e)}({args}, out=buf[{self.out[e]}])"
 
+    def _cap_depth(self) -> None:
+        """A value nested more than DEPTH calls deep inside a line gets a line of its own: a
+        chain of 100,000 values each used once is not one expression (nor a recursion)."""
+        depth: dict[Expr, int] = {}
+        for e in sorted(self.reachable, key=lambda e: e.serial):  # operands come first
+            if e.form[0] in ("arg", "const"):
+                continue
+            inner = max((depth.get(c, 0) for c in _children(e) if c not in self.own_line),
+                        default=0)
+            depth[e] = inner + 1
+            if depth[e] > DEPTH:
+                self.own_line.add(e)
+
     def _split_long_lines(self) -> None:
         """A line longer than LINE characters gets its longest inlined part as a line of its
         own (t1 = ...), until it fits or nothing is left to take out."""
@@ -283,7 +331,7 @@ class _Writer:
             k += 1
             name = f"c{k}"
         self.taken.add(name)
-        self.namespace[name] = value
+        self.namespace[name] = float(value) if self.scalars and _float64_scalar(value) else value
         self._by_id[id(value)] = name
         return name
 
@@ -343,6 +391,10 @@ class _Writer:
             return self.names[e], _ATOM
         if kind == "alias":
             return self._literal(e.args[0])
+        if kind == "ones" and self.scalars:
+            return "1.0", _ATOM
+        if kind == "method" and self.scalars and e.form[1] == "copy":
+            return self._literal(e.args[0])  # a float is its own copy
         if kind == "ones":
             shape, dtype = e.args
             extra = "" if dtype == np.float64 else f", dtype={self._literal(dtype)[0]}"
@@ -500,6 +552,11 @@ def _buffered_ufunc(e: Expr) -> str | None:
     one output, positional operands only, an array of at least one dimension."""
     if not isinstance(e.value, np.ndarray) or e.value.ndim == 0 or e.kwargs:
         return None
+    return _buffered_ufunc_name(e)
+
+
+def _buffered_ufunc_name(e: Expr) -> str | None:
+    """The numpy name of the one-output ufunc e calls, with positional operands only."""
     kind = e.form[0]
     if kind == "infix":  # not **: ndarray's a ** 2 is np.square, not np.power
         return None if e.form[1] == "**" else _INFIX_UFUNC.get(e.form[1])
@@ -526,3 +583,31 @@ def _fresh(e: Expr) -> bool:
 
 def _layout(a: np.ndarray) -> tuple[Any, ...]:
     return a.shape, a.dtype.str, a.strides
+
+
+def _float64_scalar(v: Any) -> bool:
+    return isinstance(v, (np.ndarray, np.generic)) and v.shape == () and v.dtype == np.float64
+
+
+def _on_scalars(params: list[Expr], results: list[Expr | None]) -> bool:
+    """Every value is a 0-d float64 computed by Python's arithmetic or a numpy ufunc (which
+    takes a float): the code can run on Python floats, with the same numbers bit for bit."""
+    for e in _reachable([r for r in results if r is not None] + params):
+        kind = e.form[0]
+        if not _float64_scalar(e.value) or e.kwargs:
+            return False
+        if kind in ("arg", "const", "alias") or (kind == "unary" and e.form[1] == "-"):
+            continue
+        if kind == "ones" and e.args[1] == np.float64:
+            continue
+        if kind == "infix" and e.form[1] in ("+", "-", "*", "/"):
+            continue
+        if kind == "infix" and e.form[1] == "**" and isinstance(e.args[1], (int, float)) \
+                and not isinstance(e.args[1], bool) and float(e.args[1]).is_integer():
+            continue  # (a float to a non-integer power would be complex where numpy's is nan)
+        if kind == "method" and e.form[1] == "copy" and len(e.args) == 1:
+            continue
+        if kind == "call" and _buffered_ufunc_name(e) is not None:
+            continue
+        return False
+    return True

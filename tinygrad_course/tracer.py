@@ -100,8 +100,8 @@ class _Replay:
 
     def __call__(self, *args: Any) -> tuple[Any, tuple[np.ndarray | None, ...]]:
         J, grads = self.run(*args)
-        if self.scalars:  # 0-d gradients as 0-d arrays, as .grad holds them
-            grads = tuple(np.asarray(g) if i in self.scalars else g for i, g in enumerate(grads))
+        if self.scalars and not self.written.scalar:  # 0-d gradients as 0-d arrays, as .grad
+            grads = tuple(np.asarray(g) if isinstance(g, np.generic) else g for g in grads)
         return J, grads
 
 
