@@ -21,6 +21,7 @@ overflow, anything numpy warns about) the numpy function runs.
 
 from __future__ import annotations
 
+import collections
 import keyword
 import math
 import re
@@ -284,17 +285,16 @@ class _Writer:
     def _split_long_lines(self) -> None:
         """A line longer than LINE characters gets its longest inlined part as a line of its
         own (t1 = ...), until it fits or nothing is left to take out."""
-        todo = sorted(self.own_line, key=lambda e: e.serial)
+        todo = collections.deque(sorted(self.own_line, key=lambda e: e.serial))
         while todo:
-            e = todo.pop(0)
+            e = todo.popleft()
             while len(self._text(e, top=True)[0]) > LINE:
-                parts = sorted(_inlined(e, self.names),
-                               key=lambda c: -len(self._text(c, top=True)[0]))
-                if not parts:
+                sizes = {c: len(self._text(c, top=True)[0]) for c in _inlined(e, self.names)}
+                if not sizes:
                     break
                 # the largest part that fits on a line of its own, else the largest
-                fits = [c for c in parts if len(self._text(c, top=True)[0]) <= LINE]
-                part = fits[0] if fits else parts[0]
+                fits = [c for c in sizes if sizes[c] <= LINE]
+                part = max(fits or sizes, key=lambda c: (sizes[c], -c.serial))
                 self.own_line.add(part)
                 self.names[part] = self._name_for(part, fresh=False)
                 todo.append(part)
