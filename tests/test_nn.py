@@ -563,3 +563,33 @@ def test_nn_losses_are_the_engines_cost_nodes():
     assert losses.binary_cross_entropy_with_logits(A, Y).op is tc.ops.BCE_LOGITS
     assert np.isclose(losses.binary_cross_entropy(A, Y).item(),
                       -(np.log(0.8) + np.log(0.9)) / 2, rtol=1e-14)
+
+
+def test_step_checks_the_data_again_only_when_it_could_have_changed():
+    """A training loop passes the same arrays every iteration: they are checked once, but
+    their values are read anew and a shape changed in place is checked anew."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(3, 8)), (rng.random((1, 8)) > 0.5) * 1.0
+    for compiled in (False, True):
+        model = nn.DeepNN([3, 2, 1], rng=1)
+        twin = nn.DeepNN([3, 2, 1], rng=1)
+        model.step(X, Y, 0.1, compiled=compiled)
+        twin.step(X.copy(), Y.copy(), 0.1, compiled=compiled)
+        X2, Y2 = X.copy(), Y.copy()
+        X2 *= 2.0  # changed in place: the next step must see it
+        Y2[0, 0] = 1 - Y2[0, 0]
+        J = model.step(X2, Y2, 0.1, compiled=compiled)
+        X2[...] = X * 3.0
+        J3 = model.step(X2, Y2, 0.1, compiled=compiled)
+        assert J == twin.step(X * 2.0, Y2.copy(), 0.1, compiled=compiled)
+        assert J3 == twin.step(X * 3.0, Y2.copy(), 0.1, compiled=compiled)
+        X2.shape = (8, 3)  # the examples in rows, in place
+        with pytest.raises(ValueError, match="examples are in rows"):
+            model.step(X2, Y2, 0.1, compiled=compiled)
+    model = nn.DeepNN([3, 2, 1], rng=1)
+    twin = nn.DeepNN([3, 2, 1], rng=1)
+    Yi = Y.astype(np.int64)  # converted to float64 on every call: a copy is never reused
+    model.step(X, Yi, 0.1)
+    twin.step(X, Y.copy(), 0.1)
+    Yi[0, :] = 1 - Yi[0, :]
+    assert model.step(X, Yi, 0.1) == twin.step(X, 1.0 - Y, 0.1)

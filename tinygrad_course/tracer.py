@@ -160,8 +160,9 @@ class Traced:
 
     def __call__(self, *inputs: Any, learning_rate: float | None = None
                  ) -> tuple[float, tuple[np.ndarray | None, ...]]:
-        if self.sgd and (learning_rate is None or isinstance(learning_rate, bool)
-                         or not isinstance(learning_rate, (int, float, np.floating))):
+        if self.sgd and type(learning_rate) is not float and (
+                learning_rate is None or isinstance(learning_rate, bool)
+                or not isinstance(learning_rate, (int, float, np.floating))):
             raise TypeError("tc.trace(..., sgd=True): call it with learning_rate=α, a number "
                             f"(got {learning_rate!r})")
         if not self.sgd and learning_rate is not None:
