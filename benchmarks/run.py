@@ -756,9 +756,9 @@ def report(opts: argparse.Namespace, facts: dict[str, Any], checks: dict[str, An
               "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t} | {m} | {'–' if met is None else 'yes' if met else 'NO'} |"
               for t, m, met in targets]
-    skipped = [f"{labels[i]}: {unavailable(i)}" for i in impls if unavailable(i) is not None]
-    if skipped:
-        lines += ["", "Skipped: " + "; ".join(skipped) + "."]
+    absent = [f"{labels[i]}: {unavailable(i)}" for i in impls if unavailable(i) is not None]
+    if absent:
+        lines += ["", "Skipped: " + "; ".join(absent) + "."]
     return "\n".join(lines) + "\n", ok
 
 
