@@ -88,12 +88,14 @@ class ScalarMLP:
         self.xs = X.T.tolist()
         self.ys = scalar_mlp_targets(w).tolist()
 
-    def loss(self) -> tc.Tensor:
+    def loss(self, P: dict[str, list[Any]] | None = None) -> tc.Tensor:
+        """J of the weights ``P`` (name -> list of 0-d Tensors; the instance's own if None)."""
+        P = self.P if P is None else P
         J: Any = 0.0
         for x, y in zip(self.xs, self.ys):
             a: list[Any] = x
             for l in range(1, self.L + 1):
-                W, b = self.P[f"W{l}"], self.P[f"b{l}"]
+                W, b = P[f"W{l}"], P[f"b{l}"]
                 n = len(a)
                 z = [sum((W[j * n + i] * a[i] for i in range(n)), b[j]) for j in range(len(b))]
                 a = [zj.tanh() for zj in z] if l < self.L else z
@@ -118,12 +120,16 @@ class Chain:
         self.x = tc.Tensor(params["x"], requires_grad=True, name="x")
         self.steps = [chain_constants(i) for i in range(w.ops)]
 
-    def grads(self) -> Params:
-        y = self.x
+    def value(self, x: tc.Tensor) -> tc.Tensor:
+        """The chain's end y of its start x."""
+        y = x
         for kind, c in self.steps:
             y = y * c if kind == "mul" else y + c if kind == "add" else \
                 tc.exp(y) if kind == "exp" else tc.log(y)
-        y.backward()
+        return y
+
+    def grads(self) -> Params:
+        self.value(self.x).backward()
         g, self.x.grad = self.x.grad, None
         return {"x": g}  # type: ignore[dict-item]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,120 @@ def test_compare_refuses_an_unknown_commit():
 
     with pytest.raises(SystemExit, match="git archive no-such-commit"):
         compare.main(["no-such-commit", "--quick", "--only", "D"])
+
+
+def test_quick_run_has_the_compiled_column_and_the_paired_rows(tmp_path):
+    raw = tmp_path / "raw.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--only", "D,G1",
+         "--impl", "numpy,engine,compiled", "--memory-iters", "0", "--json", str(raw)],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = proc.stdout
+    head = next(line for line in text.splitlines() if line.startswith("| workload | hand"))
+    assert "| engine compiled |" in head
+    results = json.loads(raw.read_text())
+    for key in ("D", "G1"):
+        assert results["checks"][key]["compiled"] < run.GRAD_TOL
+    assert {(p["key"], p["impl"]) for p in results["paired"]} == {
+        (k, i) for k in ("D", "G1") for i in ("numpy", "engine", "compiled")}
+    for p in results["paired"]:
+        assert len(p["ratios"]) == p["blocks"] >= 3 and p["q1"] <= p["median"] <= p["q3"]
+    assert ("| workload | A/A: numpy / numpy | engine (nn step) / numpy | "
+            "engine compiled / numpy |") in text
+    assert "| D: A/A check, numpy / numpy within 1 ± 0.03 |" in text
+    assert "| D: engine compiled / hand-written ≤ 1.00 | paired " in text
+    assert "| G1: engine compiled ≥ 10× faster than the eager engine |" in text
+    assert "Trace / compile:" in text
+
+
+@pytest.mark.parametrize("key", sorted(WORKLOADS))
+def test_compiled_and_hand_written_agree_on_every_quick_workload(key):
+    w = workload(key, quick=True)
+    X, Y, _ = make_data(w)
+    params = make_params(w)
+    ref = run.make_runner("numpy", w, copy_params(params), X, Y).grads()
+    got = run.make_runner("compiled", w, copy_params(params), X, Y).grads()
+    assert set(got) == set(ref)
+    for name in ref:
+        assert run.relative_difference(got[name], ref[name]) < run.GRAD_TOL, name
+
+
+@pytest.mark.parametrize("impl", ["jax-jit", "jax"])
+@pytest.mark.parametrize("key", ["A", "D", "G1", "G2"])
+def test_jax_and_hand_written_agree(key, impl):
+    pytest.importorskip("jax")
+    w = workload(key, quick=True)
+    X, Y, _ = make_data(w)
+    params = make_params(w)
+    ref = run.make_runner("numpy", w, copy_params(params), X, Y).grads()
+    runner = run.make_runner(impl, w, copy_params(params), X, Y)
+    got = runner.grads()
+    runner.step()  # the step (jitted whole for jax-jit) runs too
+    assert set(got) == set(ref)
+    for name in ref:
+        assert run.relative_difference(got[name], ref[name]) < run.GRAD_TOL, name
+
+
+def test_without_jax_its_columns_read_a_dash_and_say_why(tmp_path):
+    """JAX absent, simulated: a sitecustomize on the path makes ``import jax`` and
+    ``importlib.util.find_spec("jax")`` fail in the command and in every worker."""
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _NoJax:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('jax', 'jaxlib'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _NoJax())\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(shim), str(REPO)]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--only", "D",
+         "--impl", "numpy,jax-jit,jax", "--memory-iters", "0", "--no-paired"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    text = proc.stdout
+    row = next(line for line in text.splitlines()
+               if line.startswith("| D flower") and "(" not in line.split("|")[2])
+    assert row.rstrip().endswith("| – | – |"), row
+    hint = "jax not installed (pip install jax==0.10.2 jaxlib==0.10.2)"
+    assert f"Skipped: JAX jit: {hint}; JAX eager: {hint}." in text
+    assert f"| jax | {hint} |" in text
+
+
+def test_abba_alternates_a_b_b_a_and_times_each_segment():
+    clock, order = [0.0], []
+    a = lambda: (order.append("A"), clock.__setitem__(0, clock[0] + 1.0))
+    b = lambda: (order.append("B"), clock.__setitem__(0, clock[0] + 3.0))
+    blocks = run.abba(a, b, 2, 1, 2, clock=lambda: clock[0])
+    assert order == ["A", "A", "B", "B", "A", "A"] * 2
+    assert blocks == [(1.0, 3.0, 3.0, 1.0)] * 2  # seconds per call, per segment
+    stats = run.pair_stats(blocks)
+    assert stats["ratios"] == [3.0, 3.0] and stats["median"] == 3.0 and stats["blocks"] == 2
+
+
+def test_abba_cancels_a_linear_drift():
+    """Each call costs more as time goes on (a machine slowing down): equal steps still give
+    1.0 per block, where AB pairs would be biased."""
+    clock = [0.0]
+
+    def step():
+        clock[0] += 1.0 + 0.01 * clock[0]
+
+    blocks = run.abba(step, step, 1, 1, 5, clock=lambda: clock[0])
+    for a1, b1, b2, a2 in blocks:
+        # the drift compounds slightly (each cost depends on the clock): within 1e-4
+        assert (b1 + b2) / (a1 + a2) == pytest.approx(1.0, abs=1e-4)
+        assert b1 > a1  # the drift is there
+
+
+def test_pair_stats_median_and_interquartile_range():
+    # per-block ratios 1, 2, 3, 4, 5 from segments (a1, b1, b2, a2)
+    blocks = [(1.0, r, r, 1.0) for r in (3.0, 1.0, 5.0, 2.0, 4.0)]
+    stats = run.pair_stats(blocks)
+    assert stats["ratios"] == [3.0, 1.0, 5.0, 2.0, 4.0]
+    assert stats["median"] == 3.0 and stats["q1"] == 2.0 and stats["q3"] == 4.0
+    one = run.pair_stats([(2.0, 1.0, 1.0, 2.0)])
+    assert one["median"] == one["q1"] == one["q3"] == 0.5 and one["blocks"] == 1
