@@ -7,8 +7,6 @@ Oracles: the readable form (``buffers=False``), bit for bit, and backward() itse
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import threading
 
 import numpy as np
@@ -233,26 +231,6 @@ def test_the_model_trains_the_same_with_the_executed_code():
         model = nn.DeepNN([2, 4, 1], hidden_activation="tanh", rng=2)
         costs.append(model.fit(X, Y, 1.2, 200, compiled=compiled))
     assert costs[0] == costs[1]
-
-
-def test_both_forms_compile_under_python_w_error(tmp_path):
-    arrays, wants = two_layer_inputs()
-    sources = []
-    for sgd in (False, True):
-        traced = trace(two_layer, *tensors(arrays, wants), sgd=sgd)
-        sources += [traced.source, traced.executed_source]
-    model = nn.LogisticRegression(5)
-    sources.append(model._traced().source_for(*model.parameters().values(),
-                                              np.zeros((5, 3)), np.zeros((1, 3))))
-    paths = []
-    for k, src in enumerate(sources):
-        path = tmp_path / f"s{k}.py"
-        path.write_text(src, encoding="utf-8")
-        paths.append(str(path))
-    code = "import sys; [compile(open(p).read(), p, 'exec') for p in sys.argv[1:]]"
-    done = subprocess.run([sys.executable, "-W", "error", "-c", code, *paths],
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
 
 
 def test_the_names_the_executed_code_uses_are_not_user_names():

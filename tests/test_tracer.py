@@ -280,12 +280,17 @@ def test_simplify_writes_the_course_line():
 
 # ---- the source is the engine's text -----------------------------------------------------------
 def test_generated_sources_compile_under_python_w_error(tmp_path):
-    sources = [tc.trace(J_named, *tensors([5.0, 3.0, 2.0])).source]
-    model = nn.DeepNN([2, 4, 1], hidden_activation="tanh", rng=1)
-    sources.append(model.step_source(np.zeros((2, 7)), np.zeros((1, 7))))
+    """Both forms of each: the source to read and the code that runs (buffered, or on floats)."""
+    traced = tc.trace(J_named, *tensors([5.0, 3.0, 2.0]))
+    sources = [traced.source, traced.executed_source]
+    for model, X, Y in [(nn.DeepNN([2, 4, 1], hidden_activation="tanh", rng=1),
+                         np.zeros((2, 7)), np.zeros((1, 7))),
+                        (nn.LogisticRegression(5), np.zeros((5, 3)), np.zeros((1, 3)))]:
+        sources += [model.step_source(X, Y), model.step_source(X, Y, executed=True)]
     for name in sorted(OP_CASES):
         fn, arrays = OP_CASES[name]
-        sources.append(tc.trace(fn, *tensors(arrays)).source)
+        traced = tc.trace(fn, *tensors(arrays))
+        sources += [traced.source, traced.executed_source]
     paths = []
     for k, src in enumerate(sources):
         path = tmp_path / f"s{k}.py"

@@ -76,11 +76,9 @@ class Written:
     executed_namespace: dict[str, Any] | None = None
     scalar: bool = False  # executed runs on Python floats (every value is a 0-d float64)
 
-    def compile(self, filename: str = "<tinygrad_course.trace>",
-                readable: bool = False) -> Callable[..., Any]:
-        """The function of :attr:`executed` (of :attr:`source` with ``readable=True``, or
-        when no buffered form was written)."""
-        if readable or not self.executed:
+    def compile(self, filename: str = "<tinygrad_course.trace>") -> Callable[..., Any]:
+        """The function of :attr:`executed` (of :attr:`source` when only it was written)."""
+        if not self.executed:
             return _compiled(self.source, self.namespace, self.name, filename)
         fast = _compiled(self.executed, self.executed_namespace or {}, self.name, filename)
         if not self.scalar:
@@ -576,7 +574,7 @@ def _fresh(e: Expr) -> bool:
     if kind in ("infix", "unary", "ones"):
         return True
     if kind == "call" and isinstance(e.form[1], str):
-        return e.form[1] in _FRESH_CALLS or _buffered_ufunc(e) is not None or (
+        return e.form[1] in _FRESH_CALLS or (  # a ufunc's result is new
             e.form[1].count(".") == 1 and isinstance(getattr(np, e.form[1][3:], None), np.ufunc))
     return kind == "method" and e.form[1] in _FRESH_METHODS
 

@@ -90,7 +90,6 @@ class _Replay:
     run: Callable[..., Any]
     wants: tuple[bool, ...]
     scalars: tuple[int, ...] = ()  # the gradients the code computes as numpy scalars (0-d)
-    checked: bool = False          # the code checks σ for saturation (raises _Saturated)
     saturated: _Replay | None = None  # the form that runs where the check fails, once traced
 
     @functools.cached_property
@@ -529,7 +528,7 @@ class _Builder:
                         buffers=self.buffers, effects=self.effects)
         scalars = tuple(i for i, r in enumerate(results[1:])
                         if r is not None and isinstance(r.value, np.generic))
-        return _Replay(written, written.compile(), self.wants, scalars, bool(self.effects))
+        return _Replay(written, written.compile(), self.wants, scalars)
 
 
     def _title(self, block: Any, line_of: Callable[[Expr], str]) -> str | None:
