@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_course.files import atomic_write
+
 from .workloads import WORKLOADS, Workload, copy_params, describe, make_data, make_params, workload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -768,7 +770,7 @@ def write_doc(path: Path, text: str) -> None:
         raise SystemExit(f"{path} has no {BEGIN} ... {END} markers to write the report between")
     head, rest = doc.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{BEGIN}\n{text}{END}{tail}")
+    atomic_write(path, f"{head}{BEGIN}\n{text}{END}{tail}")  # a failed write keeps the doc
 
 
 def profile(key: str, quick: bool, impl: str, iters: int, top: int) -> str:
@@ -1009,7 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
     if opts.write_doc:
         write_doc(opts.write_doc, text)
     if opts.json:
-        opts.json.write_text(json.dumps({
+        atomic_write(opts.json, json.dumps({
             "machine": facts, "checks": checks, "check_seconds": build, "memory": memory,
             "runs": [v for v in runs.values()], "paired": [v for v in paired.values()],
             "skipped": [{"key": k, "impl": i, "reason": why} for (k, i), why in skipped.items()]},

@@ -1,14 +1,22 @@
 """The command line: ``tinygrad-course graph | train | demo`` (also ``python -m tinygrad_course``).
 
-Every user error (a bad expression, a missing file) ends in one line on stderr and exit
-status 2, never a traceback.
+Every user error (a bad expression, a missing or damaged file, an expression too big to
+compute, an output that cannot be written) ends in one line on stderr and exit status 2,
+never a traceback and never a hang. Outputs are checked before any work (regular files only;
+the picture's format follows its extension) and written whole or not at all; Ctrl-C or
+SIGTERM ends the command with status 130, leaving no partial file. docs/reliability.md
+lists each promise and the test that shows it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,8 +27,47 @@ class UsageError(Exception):
     """A problem with what the user typed: reported in one line, exit status 2."""
 
 
+#: -o's extension -> what is written. svg and dot are always possible; png and pdf need a
+#: renderer that makes them (render.FORMATS says which).
+OUTPUT_FORMATS = {".svg": "svg", ".dot": "dot", ".gv": "dot", ".png": "png", ".pdf": "pdf"}
+MAX_NAME = 64  # characters in --name
+
+
+def _target(flag: str, path: str) -> Path:
+    """An output path checked before any work: absent or a regular file, in a folder that
+    exists."""
+    from .files import FileError, check_target
+
+    try:
+        return check_target(path)
+    except FileError as err:  # its message names the path
+        raise UsageError(str(err)) from None
+
+
+def _check_name(name: str) -> str:
+    """--name must be printable text that a terminal and an SVG can carry."""
+    shown = name.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+    if not name or len(name) > MAX_NAME:
+        raise UsageError(f"--name {shown[:MAX_NAME]!r}: give 1 to {MAX_NAME} characters")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a byte that is not UTF-8 arrives as a lone surrogate
+        raise UsageError(f"--name {shown!r}: not valid UTF-8 text") from None
+    if not name.isprintable():
+        raise UsageError(f"--name {shown!r}: control characters are not allowed")
+    return name
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser whose errors are one line (its usage text is one --help away)."""
+
+    def error(self, message: str) -> Any:
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tinygrad-course",
         description="Computation graphs and course networks on the tinygrad_course engine.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,7 +83,9 @@ def add_graph_command(sub: argparse._SubParsersAction) -> None:
         description="Evaluate EXPRESSION on the --set values, run backward from the result, "
         "print the result and each input's gradient, and draw the computation graph with "
         "values and gradients. Allowed: numbers, names, + - * / ** @, parentheses and "
-        "sigmoid, tanh, relu, leaky_relu, log, exp, sum, mean. Nothing typed is executed.",
+        "sigmoid, tanh, relu, leaky_relu, log, exp, sum, mean. Nothing typed is executed; "
+        "an expression whose steps would exceed 10,000,000 elements is refused before "
+        "computing.",
         epilog='example: tinygrad-course graph "3*(a + b*c)" --set a=5 b=3 c=2 -o J.svg  '
         '(an expression starting with "-": put the options first, then -- "-a*b")')
     p.add_argument("expression", help='e.g. "3*(a + b*c)" or "mean(sigmoid(W @ x + b))"')
@@ -44,8 +93,8 @@ def add_graph_command(sub: argparse._SubParsersAction) -> None:
                    help="input values: a number (a=5), nested lists (W=[[1,2],[3,4]]) or a "
                    ".npy file (W=weights.npy)")
     p.add_argument("-o", "--output", default="graph.svg",
-                   help="picture to write: .svg, or .dot/.gv for the DOT text "
-                   "(default: graph.svg)")
+                   help="picture to write: .svg, .png or .pdf (where a renderer can make "
+                   "them), or .dot/.gv for the DOT text (default: graph.svg)")
     p.add_argument("--name", default="J", help="name of the result (default: J)")
     p.add_argument("--backward-edges", action="store_true",
                    help="also draw the derivatives flowing right to left (red edges)")
@@ -81,16 +130,15 @@ def run_graph(args: argparse.Namespace) -> int:
 
     The result must be one number (backward starts from dJ/dJ = 1): wrap an array-valued
     expression in sum(...) or mean(...)."""
-    from pathlib import Path
-
     import numpy as np
 
     from .expr import ExprError, evaluate, input_names, parse, parse_value
     from .graph import topological_order
-    from .render import RenderError
     from .tensor import Tensor
-    from .viz import draw_graph, save_svg
 
+    out, fmt = _picture_target(args.output)
+    _check_steps_targets(args)
+    _check_name(args.name)
     stepping = any(x is not None for x in (args.steps, args.steps_json, args.frames))
     try:
         tree = parse(args.expression)
@@ -147,25 +195,61 @@ def run_graph(args: argparse.Namespace) -> int:
     for name, t in values.items():
         print(show(f"d{args.name}/d{name}", np.asarray(t.grad)))
 
-    out = Path(args.output)
     options = {"backward_edges": args.backward_edges, "max_elements": args.max_elements,
                "rankdir": args.rankdir}
-    try:
-        if out.suffix.lower() in (".dot", ".gv"):
-            out.write_text(draw_graph(J, **options).source, encoding="utf-8")
-        else:
-            save_svg(J, out, **options)
-    except RenderError as err:
-        raise UsageError(" ".join(str(err).split())) from None
-    except OSError as err:
-        raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
-    print(f"wrote {out}")
+    outputs = [(out, _picture(J, fmt, options))]  # everything is made before anything is written
     if steps is not None:
-        _write_steps(J, steps, args)
-    if args.code:
-        print(_generated_code(tree, values, args.name), end="")
+        outputs += _steps_outputs(J, steps, args)
+    code = _generated_code(tree, values, args.name) if args.code else None
+    _write_all(outputs)
+    if code is not None:
+        print(code, end="")
     return 0
 
+
+def _picture_target(output: str) -> tuple[Path, str]:
+    """-o checked before any work: a known extension, a regular file or none."""
+    from .render import FORMATS, RenderError, formats_available
+
+    out = _target("-o", output)
+    fmt = OUTPUT_FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"-o {output}: unknown picture format {out.suffix or '(none)'!r}; "
+                         f"use one of {', '.join(OUTPUT_FORMATS)}")
+    if fmt in FORMATS:
+        try:
+            formats_available(fmt)
+        except RenderError as err:
+            raise UsageError(f"-o {output}: {' '.join(str(err).split())}") from None
+    return out, fmt
+
+
+def _picture(J: Tensor, fmt: str, options: dict[str, Any]) -> bytes:
+    """The graph of J as the bytes of an SVG, PNG, PDF or DOT file."""
+    from .render import RenderError, render
+    from .viz import draw_graph
+
+    try:
+        dot = draw_graph(J, **options).source
+        return dot.encode("utf-8") if fmt == "dot" else render(dot, fmt)
+    except RenderError as err:
+        raise UsageError(" ".join(str(err).split())) from None
+
+
+def _write_all(outputs: Sequence[tuple[Path, Any]]) -> None:
+    """Write each (path, bytes or frames) whole, saying so; a failure is one line."""
+    from .files import FileError, atomic_write
+    from .steps_page import write_frames
+
+    for path, content in outputs:
+        try:
+            if isinstance(content, list):
+                write_frames(content, path)
+                print(f"wrote {len(content)} frames to {path}")
+            else:
+                print(f"wrote {atomic_write(path, content)}")
+        except FileError as err:
+            raise UsageError(str(err)) from None
 
 def _generated_code(tree: Any, values: dict[str, Tensor], name: str) -> str:
     """The numpy that tc.trace writes for the expression, its inputs named as typed."""
@@ -189,36 +273,40 @@ def _backward_steps(J: Tensor, args: argparse.Namespace) -> Any:
     return backward_steps(J, max_elements=args.max_elements)
 
 
-def _write_steps(J: Tensor, steps: Any, args: argparse.Namespace) -> None:
-    """The page, the data and the frames asked for; a file that cannot be written is one
-    line (status 2)."""
-    from pathlib import Path
+def _check_steps_targets(args: argparse.Namespace) -> None:
+    """--steps-json and --steps are regular files or new; --frames a folder or new."""
+    for flag, path in (("--steps-json", args.steps_json), ("--steps", args.steps)):
+        if path is not None:
+            _target(flag, path)
+    if args.frames is not None and Path(args.frames).exists() and not Path(args.frames).is_dir():
+        raise UsageError(f"cannot write frames into {args.frames}: it is not a folder")
 
+
+def _steps_outputs(J: Tensor, steps: Any, args: argparse.Namespace) -> list[tuple[Path, Any]]:
+    """The data, the page and the frames asked for, made in memory; a failure is one line."""
     from .render import RenderError
-    from .steps_page import save_frames, save_page
+    from .steps_page import frames_text, page_text
 
     options = {"steps": steps, "max_elements": args.max_elements, "rankdir": args.rankdir,
                "by": args.steps_by}
-    target = ""
+    outputs: list[tuple[Path, Any]] = []
     try:
         if args.steps_json is not None:
-            target = args.steps_json
-            Path(target).write_text(steps.to_json(), encoding="utf-8")
-            print(f"wrote {target}")
+            outputs.append((Path(args.steps_json), steps.to_json().encode("utf-8")))
         if args.steps is not None:
-            target = args.steps
-            print(f"wrote {save_page(J, target, **options)}")
+            outputs.append((Path(args.steps), page_text(J, **options).encode("utf-8")))
         if args.frames is not None:
-            target = args.frames
-            frames = save_frames(J, target, **options)
-            print(f"wrote {len(frames)} frames to {target}")
+            outputs.append((Path(args.frames), frames_text(J, **options)))
     except RenderError as err:
         raise UsageError(" ".join(str(err).split())) from None
-    except OSError as err:
-        raise UsageError(f"cannot write {target}: {err.strerror or err}") from None
+    return outputs
 
 
 # ---- train ---------------------------------------------------------------------------------
+#: Weights and biases a network given by --layers may have: 10⁸ float64 are 800 MB, and
+#: training keeps the parameters, their gradients and an activation of each layer.
+MAX_PARAMETERS = 100_000_000
+
 #: The course's settings for each data set; every flag overrides its entry.
 TRAIN_DEFAULTS = {
     "cats": {"layers": "12288,20,7,5,1", "hidden": "relu", "init": "xavier", "seed": "1",
@@ -263,9 +351,6 @@ def add_train_command(sub: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Load the data, check every flag against it, train, report; user errors are one line."""
-    import os
-    from pathlib import Path
-
     import numpy as np
 
     from . import datasets, nn
@@ -304,11 +389,14 @@ def run_train(args: argparse.Namespace) -> int:
     if layers[-1] != 1:
         raise UsageError(f"--layers {opt['layers']}: the output layer must have 1 unit "
                          "(Y is (1, m): one 0/1 label per example)")
-    for flag, suffix in (("plot", "cost curve"), ("save", "model")):
-        target = getattr(args, flag)
-        if target is not None and not os.access(Path(target).parent, os.W_OK):
-            raise UsageError(f"--{flag} {target}: cannot write the {suffix} there (no such "
-                             "folder, or not writable)")
+    weights = sum(n * n_prev + n for n_prev, n in zip(layers, layers[1:]))
+    if weights > MAX_PARAMETERS:
+        raise UsageError(f"--layers {opt['layers']}: {weights:,} parameters; the limit is "
+                         f"{MAX_PARAMETERS:,} ({MAX_PARAMETERS * 8 // 2**20:,} MiB as float64)")
+    for flag in ("plot", "save"):
+        if getattr(args, flag) is not None:
+            _target(f"--{flag}", getattr(args, flag))
+    _check_steps_targets(args)
     if args.plot is not None and not matplotlib_available():
         raise UsageError('--plot needs matplotlib: pip install "tinygrad_course[plot]"')
 
@@ -341,7 +429,7 @@ def run_train(args: argparse.Namespace) -> int:
           f"RandomState({seed}); learning rate {lr:g}, {iterations} iterations", flush=True)
     if args.steps or args.steps_json or args.frames:  # iteration 0's graph, before training
         J = model.cost(train_X, train_Y)
-        _write_steps(J, _backward_steps(J, args), args)
+        _write_all(_steps_outputs(J, _backward_steps(J, args), args))
     costs = model.fit(train_X, train_Y, learning_rate=lr, num_iterations=iterations,
                       print_cost=True, progress=not args.no_progress and sys.stderr.isatty(),
                       compiled=args.compiled)
@@ -352,15 +440,62 @@ def run_train(args: argparse.Namespace) -> int:
             print(f"cost curve: {save_cost_curve(costs, args.plot, learning_rate=lr)}")
         if args.save is not None:
             print(f"model saved: {model.save(args.save)}")
-    except OSError as err:
-        raise UsageError(f"cannot write {err.filename}: {err.strerror or err}") from None
+    except OSError as err:  # files.FileError: its message names the path and the reason
+        raise UsageError(str(err)) from None
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; user errors are one line on stderr and status 2, an interrupt
+    (Ctrl-C, SIGTERM) status 130. Set TINYGRAD_COURSE_DEBUG=1 to see a traceback of an
+    internal error (a bug: please report it) instead of its one line, status 70."""
+    _tolerant_streams()
     args = build_parser().parse_args(argv)
+    prefix = f"tinygrad-course {args.command}: error:"
     try:
-        return int(args.run(args))
+        with _sigterm_as_interrupt():
+            return int(args.run(args))
     except UsageError as err:
-        print(f"tinygrad-course {args.command}: error: {err}", file=sys.stderr)
+        print(f"{prefix} {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"tinygrad-course {args.command}: interrupted; no file was left half-written",
+              file=sys.stderr)
+        return 130
+    except MemoryError:
+        print(f"{prefix} out of memory; try smaller inputs", file=sys.stderr)
+        return 2
+    except Exception as err:
+        if os.environ.get("TINYGRAD_COURSE_DEBUG"):
+            raise
+        text = " ".join(str(err).split())[:300]
+        print(f"{prefix} internal error, a bug in tinygrad_course ({type(err).__name__}: {text});"
+              " please report it, with TINYGRAD_COURSE_DEBUG=1 for the traceback",
+              file=sys.stderr)
+        return 70
+
+
+def _tolerant_streams() -> None:
+    """Text the terminal cannot show (a name in Greek on an ASCII console) is escaped, not
+    an exception."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt, so that the cleanup of Ctrl-C runs for it too (a
+    renderer is stopped, a temporary file removed). Only the main thread can set it."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -6,15 +6,23 @@ Allowed: numbers, names, ``+ - * / ** @``, unary ``-``/``+``, parentheses, and c
 FUNCTIONS (``sum``/``mean`` take ``axis``, ``leaky_relu`` takes ``slope``, positionally or by
 keyword, as a number). The exponent of ``**`` must be a number. Everything else (attributes,
 subscripts, lambdas, comprehensions, other calls, strings, ...) is an ExprError naming the
-construct and its column, as are nesting deeper than MAX_DEPTH and overflow.
+construct and its column, as are nesting deeper than MAX_DEPTH and overflow. An ``axis`` must
+be a whole number of magnitude below MAX_AXIS. Before anything is computed, ``evaluate``
+works out the shape of every intermediate result from the inputs' shapes (numpy's
+broadcasting and matmul rules) and refuses an expression with one of more than MAX_ELEMENTS
+elements, naming the step and the shapes: ``sum(a @ b)`` on a (24999, 1) column and a
+(1, 49998) row would need 9.3 GiB.
 
 ``parse_value("[[1, 2], [3, 4]]")`` reads a --set value (a number, nested lists of numbers, or
-a path to a .npy file) with its own, smaller whitelist.
+a path to a .npy file) with its own, smaller whitelist. A .npy file must be a regular file
+whose header declares a numeric array of at most MAX_ELEMENTS elements; the header is read
+and checked before the data.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,13 +30,18 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .files import FileError, open_regular
 from .tensor import Tensor
 
-__all__ = ["ExprError", "FUNCTIONS", "MAX_CHARS", "MAX_DEPTH", "evaluate", "input_names",
-           "parse", "parse_value"]
+__all__ = ["ExprError", "FUNCTIONS", "MAX_AXIS", "MAX_CHARS", "MAX_DEPTH", "MAX_ELEMENTS",
+           "evaluate", "input_names", "parse", "parse_value", "result_shapes"]
 
 MAX_CHARS = 100_000   # longer text is refused before parsing
 MAX_DEPTH = 100       # syntax-tree depth; the walkers below recurse at most this deep
+MAX_AXIS = 64         # numpy arrays have at most 64 dimensions
+# Elements of any one value, input or intermediate: 10⁷ float64 are 80 MB, and backward keeps
+# a value and a gradient of each, so an expression of a few dozen steps stays within a few GB.
+MAX_ELEMENTS = 10_000_000
 
 # name -> (function, the one optional parameter it takes, or None)
 FUNCTIONS: dict[str, tuple[Callable[..., Any], str | None]] = {
@@ -72,7 +85,10 @@ def input_names(tree: ast.expr) -> list[str]:
 def evaluate(tree: ast.expr, values: Mapping[str, Any]) -> Any:
     """The value of a parsed expression: a Tensor when it reads a Tensor, else a float.
 
-    numpy's overflow, division by zero and invalid operations raise ExprError here."""
+    numpy's overflow, division by zero and invalid operations raise ExprError here, as does
+    an intermediate result of more than MAX_ELEMENTS elements (checked before computing)."""
+    result_shapes(tree, {name: v.shape if isinstance(v, Tensor) else np.shape(v)
+                         for name, v in values.items()})
     try:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             return _eval(tree, values)
@@ -211,10 +227,82 @@ def _number(node: ast.AST, expected: str = "a number") -> float:
 def _param(node: ast.AST, fname: str, param: str | None) -> Any:
     value = _number(node)
     if param == "axis":
-        if value != int(value):
-            raise ExprError(f"{fname}: axis must be a whole number{_at(node)}")
+        if value != int(value) or abs(value) >= MAX_AXIS:
+            raise ExprError(f"{fname}: axis must be a whole number between {-MAX_AXIS + 1} and "
+                            f"{MAX_AXIS - 1}, got {value:g}{_at(node)}")
         return int(value)
     return value
+
+
+# ---- sizes, before anything is computed ----------------------------------------------------
+def result_shapes(tree: ast.expr, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, ...] | None:
+    """The shape of the expression's value from the inputs' shapes, checking that no value
+    along the way has more than MAX_ELEMENTS elements (ExprError names the step and shapes).
+
+    None where the shapes do not fit together: evaluating then raises the op's own message.
+    """
+    for name, shape in shapes.items():
+        _fits(shape, name)
+    return _shape(tree, shapes)
+
+
+def _fits(shape: tuple[int, ...], what: str) -> tuple[int, ...]:
+    size = math.prod(shape)
+    if size > MAX_ELEMENTS:
+        raise ExprError(f"{what} would have shape {shape} = {size:,} elements "
+                        f"({size * 8 / 2**30:.1f} GiB as float64); the limit is "
+                        f"{MAX_ELEMENTS:,} elements for any value")
+    return shape
+
+
+def _shape(node: ast.expr, shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, ...] | None:
+    if isinstance(node, ast.Constant):
+        return ()
+    if isinstance(node, ast.Name):
+        return tuple(shapes[node.id]) if node.id in shapes else None
+    if isinstance(node, ast.UnaryOp):
+        return _shape(node.operand, shapes)
+    if isinstance(node, ast.BinOp):
+        left, right = _shape(node.left, shapes), _shape(node.right, shapes)
+        if left is None or right is None:
+            return None
+        symbol = _BINARY[type(node.op)][0]
+        out = _matmul_shape(left, right) if symbol == "@" else _broadcast(left, right)
+        return None if out is None else _fits(out, f"the result of {symbol}{_at(node)}")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        arg = _shape(node.args[0], shapes)
+        extra = [*node.args[1:], *(k.value for k in node.keywords)]
+        if arg is None or node.func.id not in ("sum", "mean"):
+            return arg
+        if not extra:
+            return ()
+        axis = _param(extra[0], node.func.id, "axis")
+        if not -len(arg) <= axis < len(arg):
+            return None
+        return arg[:axis % len(arg)] + arg[axis % len(arg) + 1:]
+    return None
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    try:
+        return tuple(np.broadcast_shapes(a, b))
+    except ValueError:
+        return None
+
+
+def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """numpy's matmul rule: 1-D operands are promoted and the added axis dropped again."""
+    if not a or not b:
+        return None
+    a2, b2 = (1, *a) if len(a) == 1 else a, (*b, 1) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        return None
+    batch = _broadcast(a2[:-2], b2[:-2])
+    if batch is None:
+        return None
+    rows = (a2[-2],) if len(a) > 1 else ()
+    columns = (b2[-1],) if len(b) > 1 else ()
+    return (*batch, *rows, *columns)
 
 
 # ---- evaluation (depth is bounded by _check) -------------------------------------------------
@@ -262,16 +350,33 @@ def _literal(node: ast.AST, depth: int) -> Any:
 
 
 def _load_npy(path: str) -> np.ndarray:
+    """A regular .npy file whose header (read first) declares a numeric array that fits."""
     try:
-        array = np.load(Path(path), allow_pickle=False)
+        with open_regular(Path(path), ".npy file") as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+            if dtype.kind not in "biuf" or dtype.hasobject:
+                raise ExprError(f"{path}: expected a numeric array, got {dtype}")
+            _fits(tuple(shape), f"the array in {path}")
+            f.seek(0)
+            array = np.load(f, allow_pickle=False)
     except FileNotFoundError:
         raise ExprError(f"no such file: {path}") from None
+    except FileError as err:
+        raise ExprError(str(err)) from None
     except (OSError, ValueError, EOFError) as err:
+        if isinstance(err, ExprError):
+            raise
         raise ExprError(f"cannot read {path} as a .npy array: "
                         + str(err).replace("\n", " ")) from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
-        raise ExprError(f"{path}: expected a numeric array, got {getattr(array, 'dtype', '?')}")
-    return array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ExprError(f"{path}: numbers must be finite")
+    return np.asarray(array, dtype=np.float64)
 
 
 def _short(text: str) -> str:

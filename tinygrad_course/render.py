@@ -45,8 +45,11 @@ __all__ = [
     "BACKENDS",
     "DEFAULT_TIMEOUT",
     "ENV_VAR",
+    "FORMATS",
     "RenderError",
     "available_backends",
+    "formats_available",
+    "render",
     "render_svg",
 ]
 
@@ -60,6 +63,10 @@ BACKENDS: tuple[str, ...] = ("system", "pure")
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds a single render may take before it is killed."""
+
+FORMATS: dict[str, tuple[str, ...]] = {"svg": BACKENDS, "png": BACKENDS, "pdf": ("system",)}
+"""Output formats -> the backends that can make them (graphviz-pure has no PDF writer)."""
+_MAGIC = {"svg": b"<svg", "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 
 _PURE_PACKAGE = "graphviz-pure"
 _PURE_NAMES = ("graphviz-pure", "graphviz-pure.exe")
@@ -124,10 +131,11 @@ def _requested(backend: str) -> str:
     return backend
 
 
-def _run(name: str, exe: str, dot_source: str, engine: str, timeout: float) -> str:
-    """Run one renderer executable on ``dot_source`` and return its SVG."""
+def _run(name: str, exe: str, dot_source: str, engine: str, timeout: float,
+         fmt: str = "svg") -> bytes:
+    """Run one renderer executable on ``dot_source`` and return the file's bytes."""
     label = "system Graphviz (dot)" if name == "system" else "graphviz-pure"
-    cmd = [exe, f"-K{engine}", "-Tsvg"]
+    cmd = [exe, f"-K{engine}", f"-T{fmt}"]
     try:
         proc = subprocess.run(
             cmd,
@@ -148,13 +156,13 @@ def _run(name: str, exe: str, dot_source: str, engine: str, timeout: float) -> s
             else f"failed (exit status {proc.returncode})"
         )
         raise RenderError(f"{label} {how}: {stderr or 'no error message'}")
-    svg = proc.stdout.decode("utf-8", errors="replace")
-    if "<svg" not in svg:
+    if _MAGIC[fmt] not in proc.stdout[:4096]:
         detail = f": {stderr}" if stderr else ""
-        raise RenderError(f"{label} produced no SVG; is there a graph in the DOT source?{detail}")
+        raise RenderError(f"{label} produced no {fmt.upper()}; is there a graph in the DOT "
+                          f"source?{detail}")
     if stderr:
         log.debug("%s: %s", label, stderr)
-    return svg
+    return proc.stdout
 
 
 def render_svg(
@@ -164,7 +172,31 @@ def render_svg(
     *,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> str:
-    """Render DOT source to SVG text.
+    """Render DOT source to SVG text: ``render(dot_source, "svg", ...)`` decoded."""
+    return render(dot_source, "svg", engine, backend,
+                  timeout=timeout).decode("utf-8", errors="replace")
+
+
+def formats_available(fmt: str) -> list[str]:
+    """The backends that can make ``fmt`` here; RenderError saying what to install if none."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    found = [name for name in FORMATS[fmt] if _find(name) is not None]
+    if not found:
+        hint = _SYSTEM_HINT if FORMATS[fmt] == ("system",) else f"{_PURE_HINT}, or {_SYSTEM_HINT}"
+        raise RenderError(f"no renderer here can make {fmt.upper()}: {hint}")
+    return found
+
+
+def render(
+    dot_source: str,
+    fmt: str = "svg",
+    engine: str = "dot",
+    backend: str = "auto",
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> bytes:
+    """Render DOT source to the bytes of an SVG, PNG or PDF file (``fmt``, see FORMATS).
 
     ``engine`` is a Graphviz layout engine (``dot``, ``neato``, ``circo``, ...).
     ``backend`` is ``"auto"``, ``"system"`` or ``"pure"`` (see the module docstring;
@@ -178,7 +210,12 @@ def render_svg(
         )
     if not _ENGINE_RE.fullmatch(engine):
         raise ValueError(f"not a Graphviz layout engine name: {engine!r}")
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     requested = _requested(backend)
+    if requested != "auto" and requested not in FORMATS[fmt]:
+        raise RenderError(f"renderer {requested!r} cannot make {fmt.upper()}; "
+                          f"{' or '.join(FORMATS[fmt])} can")
 
     if requested != "auto":
         exe = _find(requested)
@@ -186,17 +223,17 @@ def render_svg(
             hint = _SYSTEM_HINT if requested == "system" else _PURE_HINT
             raise RenderError(f"renderer {requested!r} is not available: {hint}")
         try:
-            return _run(requested, exe, dot_source, engine, timeout)
+            return _run(requested, exe, dot_source, engine, timeout, fmt)
         except OSError as exc:
             raise RenderError(f"could not run {exe}: {exc}") from exc
 
     failures: list[str] = []
-    for name in BACKENDS:
+    for name in FORMATS[fmt]:
         exe = _find(name)
         if exe is None:
             continue
         try:
-            return _run(name, exe, dot_source, engine, timeout)
+            return _run(name, exe, dot_source, engine, timeout, fmt)
         except OSError as exc:  # found but not runnable: try the next one
             failures.append(f"could not run {exe}: {exc}")
     tried = f" ({'; '.join(failures)})" if failures else ""

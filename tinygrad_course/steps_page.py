@@ -16,6 +16,7 @@ The page needs no network (a Content-Security-Policy forbids any request) and op
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import html
 import json
@@ -25,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .files import FileError, atomic_write
 from .labels import num
 from .render import RenderError, render_svg
 from .stepper import Steps, backward_steps
@@ -642,40 +644,57 @@ def _steps_and_picture(root_or_steps: Any, steps: Any, max_elements: int, precis
     return data, svg, graph_ids(root, view=view)
 
 
-def save_page(root_or_steps: Any, path: str | Path, *, steps: Any = None,
-              max_elements: int = 6, precision: int = 4, rankdir: str | None = None,
-              view: str = "auto", by: str = "auto", title: str | None = None) -> Path:
-    """Write the step-by-step page of J to ``path``: give J (stepped here with
-    ``backward_steps``) or its Steps. ``steps`` beside J: its Steps (or their ``to_dict()``)
-    computed earlier, e.g. before ``J.backward()`` released the graph's saved values.
-    ``view`` is draw_graph's ("auto": the layer view for big networks), ``by`` page_html's."""
+def page_text(root_or_steps: Any, *, steps: Any = None, max_elements: int = 6,
+              precision: int = 4, rankdir: str | None = None, view: str = "auto",
+              by: str = "auto", title: str | None = None) -> str:
+    """The step-by-step page of J as HTML text: give J (stepped here with ``backward_steps``)
+    or its Steps. ``steps`` beside J: its Steps (or their ``to_dict()``) computed earlier, e.g.
+    before ``J.backward()`` released the graph's saved values. ``view`` is draw_graph's
+    ("auto": the layer view for big networks), ``by`` page_html's."""
     data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision,
                                         rankdir, view)
-    path = Path(path)
-    path.write_text(page_html(data, svg, ids, title, by), encoding="utf-8")
-    return path
+    return page_html(data, svg, ids, title, by)
 
 
-def save_frames(root_or_steps: Any, folder: str | Path, *, steps: Any = None,
-                max_elements: int = 6, precision: int = 4, rankdir: str | None = None,
-                view: str = "auto", by: str = "step") -> list[Path]:
-    """Write one SVG a step (or a layer, ``by="layer"``) into ``folder`` (created if
-    needed): step-000.svg, step-001.svg, ... (zero-padded to the number of frames); older
-    step-*.svg files there are removed. Arguments as save_page's."""
+def save_page(root_or_steps: Any, path: str | Path, **options: Any) -> Path:
+    """Write ``page_text(root_or_steps, **options)`` to ``path`` all at once (files.atomic_write:
+    on any failure an existing file is untouched) and return the path."""
+    return atomic_write(path, page_text(root_or_steps, **options))
+
+
+def frames_text(root_or_steps: Any, *, steps: Any = None, max_elements: int = 6,
+                precision: int = 4, rankdir: str | None = None, view: str = "auto",
+                by: str = "step") -> list[str]:
+    """One SVG text a step (or a layer, ``by="layer"``); arguments as page_text's."""
     data, svg, ids = _steps_and_picture(root_or_steps, steps, max_elements, precision,
                                         rankdir, view)
-    frames = frame_svgs(data, svg, ids, by)
+    return frame_svgs(data, svg, ids, by)
+
+
+def save_frames(root_or_steps: Any, folder: str | Path, **options: Any) -> list[Path]:
+    """Write ``frames_text(root_or_steps, **options)`` into ``folder`` (created if needed):
+    step-000.svg, step-001.svg, ... (zero-padded to the number of frames). All frames are made
+    before the first is written, each is written whole (files.atomic_write), and older
+    step-*.svg files that the new set does not replace are removed last."""
+    return write_frames(frames_text(root_or_steps, **options), folder)
+
+
+def write_frames(frames: Sequence[str], folder: str | Path) -> list[Path]:
+    """Write frames made by ``frames_text`` as step-*.svg files into ``folder``."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("step-*.svg"):
+    if folder.exists() and not folder.is_dir():
+        raise FileError(errno.ENOTDIR, f"cannot write frames into {folder}: it is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise FileError(err.errno, f"cannot make the folder {folder}: "
+                        f"{err.strerror or err}") from None
+    width = max(3, len(str(len(frames) - 1)))
+    paths = [atomic_write(folder / f"step-{k:0{width}d}.svg", frame)
+             for k, frame in enumerate(frames)]
+    for old in set(folder.glob("step-*.svg")) - set(paths):
         if re.fullmatch(r"step-\d+\.svg", old.name):
             old.unlink()
-    width = max(3, len(str(len(frames) - 1)))
-    paths = []
-    for k, frame in enumerate(frames):
-        path = folder / f"step-{k:0{width}d}.svg"
-        path.write_text(frame, encoding="utf-8")
-        paths.append(path)
     return paths
 
 

@@ -2,7 +2,7 @@
 
 matplotlib is the optional extra ``plot`` (``pip install "tinygrad_course[plot]"``). The figures
 are drawn with matplotlib's object API on the Agg canvas, so no window opens and no global
-pyplot state is touched.
+pyplot state is touched. Each file is written whole or not at all (``files.atomic_write``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..files import atomic_write
 
 __all__ = ["matplotlib_available", "save_cost_curve", "save_decision_boundary"]
 
@@ -54,9 +56,7 @@ def save_cost_curve(costs: Sequence[float], path: str | os.PathLike[str],
     ax.set_title(label)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, format="png")
-    return out
+    return atomic_write(path, lambda f: fig.savefig(f, format="png"))
 
 
 def save_decision_boundary(models: Sequence[tuple[str, Any]], X: np.ndarray, Y: np.ndarray,
@@ -80,6 +80,4 @@ def save_decision_boundary(models: Sequence[tuple[str, Any]], X: np.ndarray, Y: 
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, format="png")
-    return out
+    return atomic_write(path, lambda f: fig.savefig(f, format="png"))
