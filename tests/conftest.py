@@ -4,6 +4,8 @@ Profiles: ``ci`` (chosen when CI is set: derandomized, so every run draws the sa
 fixed example budget, no deadline) and ``dev`` (random, more examples). Pick one with
 HYPOTHESIS_PROFILE=dev|ci.
 
+The ``small_tmpfs`` fixture: a 64 KiB file system, for writes that fail on a full disk.
+
 The ``chromium`` fixture: Debian's Chromium, headless, driven by Playwright, for the
 step-by-step page's browser tests (skipped without it, failed without it under CI).
 """
@@ -11,6 +13,8 @@ step-by-step page's browser tests (skipped without it, failed without it under C
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,3 +93,31 @@ def chromium() -> Iterator[Any]:
     yield browser
     browser.close()
     driver.stop()
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 64 KiB tmpfs where this process may mount one (root on Linux), else a skip; the
+    RLIMIT_FSIZE test of tests/test_files.py covers a write cut short everywhere."""
+    point = tmp_path / "small"
+    point.mkdir()
+    if os.geteuid() != 0 or sys.platform != "linux":
+        pytest.skip("mounting a tmpfs needs root on Linux; the RLIMIT_FSIZE test covers this")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(point)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield point
+    finally:
+        subprocess.run(["umount", str(point)], check=True)
+
+
+def fill(folder: Path) -> None:
+    """Fill the file system of ``folder`` to the last byte."""
+    with open(folder / "filler", "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 512)
+        except OSError:
+            pass

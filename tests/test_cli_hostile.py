@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fill
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -181,6 +182,30 @@ def test_train_names_the_path_it_cannot_save_to(tmp_path):
                          str(tmp_path / "no" / "m.npz"))
     assert_one_line_failure(status, err, "train")
     assert str(tmp_path / "no") in err and "None" not in err
+
+
+# ---- a full disk: the previous file stays whole ------------------------------------------------
+def test_a_picture_that_does_not_fit_on_the_disk_leaves_the_previous_one(small_tmpfs):
+    keep = small_tmpfs / "keep.svg"
+    keep.write_bytes(b"<svg>the previous picture</svg>")
+    fill(small_tmpfs)
+    status, _, err = run("graph", "3*(a + b*c)", "--set", "a=5", "b=3", "c=2", "-o", str(keep))
+    assert_one_line_failure(status, err)
+    assert f"cannot write {keep}: No space left on device" in err
+    assert keep.read_bytes() == b"<svg>the previous picture</svg>"
+    assert sorted(p.name for p in small_tmpfs.iterdir()) == ["filler", "keep.svg"]
+
+
+def test_a_model_that_does_not_fit_on_the_disk_leaves_the_previous_one(small_tmpfs):
+    model = small_tmpfs / "m.npz"
+    model.write_bytes(b"the previous model")
+    fill(small_tmpfs)
+    status, _, err = run("train", "--data", "flower", "--iterations", "1", "--no-progress",
+                         "--save", str(model))
+    assert_one_line_failure(status, err, "train")
+    assert f"cannot write {model}: No space left on device" in err
+    assert model.read_bytes() == b"the previous model"
+    assert sorted(p.name for p in small_tmpfs.iterdir()) == ["filler", "m.npz"]
 
 
 # ---- interrupted: no partial file, no renderer left ------------------------------------------

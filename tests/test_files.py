@@ -152,23 +152,6 @@ def test_a_write_cut_short_by_a_file_size_limit_leaves_the_previous_file(tmp_pat
     assert leftovers(tmp_path) == []
 
 
-@pytest.fixture
-def small_tmpfs(tmp_path):
-    """A 64 KiB tmpfs where this process may mount one (root on Linux), else a skip."""
-    point = tmp_path / "small"
-    point.mkdir()
-    if os.geteuid() != 0 or sys.platform != "linux":
-        pytest.skip("mounting a tmpfs needs root on Linux; the RLIMIT_FSIZE test covers this")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(point)],
-                             capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield point
-    finally:
-        subprocess.run(["umount", str(point)], check=True)
-
-
 def test_a_full_filesystem_leaves_the_previous_file_and_names_the_reason(small_tmpfs):
     target = small_tmpfs / "model.npz"
     target.write_bytes(OLD)
