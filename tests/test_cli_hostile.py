@@ -377,3 +377,48 @@ def test_well_formed_expressions_on_every_input_succeed_or_say_why_in_one_line(
     else:
         assert out.startswith("J = ") and (folder / output).stat().st_size > 0
         assert (folder / "page.html").is_file() == steps
+
+
+FLAG_VALUES = {
+    "--layers": ["2,4,1", "2,1", "2,0,1", "2,,1", "2,4,2", "12288,1", "2,-4,1", "2," * 40 + "1",
+                 "2,1e3,1", "2,99999999999999999999,1", "", "٣,1"],
+    "--lr": ["1.2", "0", "-1", "nan", "inf", "1e400", "1e308", "1e-320", "0x10", "½"],
+    "--iterations": ["0", "1", "3", "-1", "1.5", "1e3", "٣", "9" * 5000],
+    "--seed": ["0", "1", str(2**32), "-1", "x", "9" * 5000],
+    "--hidden": ["relu", "tanh", "sigmoid", "leaky_relu", "softmax", "", "__import__"],
+    "--init": ["zeros", "small", "xavier", "he", "ones", ""],
+    "--plot": ["c.png", "keep.svg", "FIFO.npy", "dir.npy", "no/c.png", "/dev/null"],
+    "--save": ["m.npz", "keep.svg", "FIFO.npy", "dir.npy", "no/m.npz"],
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=FRESH)
+@given(flags=st.dictionaries(st.sampled_from(sorted(FLAG_VALUES)), st.integers(0, 50),
+                             max_size=5))
+def test_train_flags_exit_0_or_2_in_one_line_and_change_nothing_on_failure(
+        tmp_path_factory, flags):
+    folder = tmp_path_factory.mktemp("train")
+    _hostile_files(folder)
+    before = snapshot(folder)
+    argv = ["train", "--data", "flower", "--no-progress"]
+    for flag, k in flags.items():
+        choices = FLAG_VALUES[flag]
+        argv += [flag, choices[k % len(choices)]]
+    if "--iterations" not in flags:  # the drawn ones are at most 3, or refused
+        argv += ["--iterations", "2"]
+    status, out, err = run(*argv, cwd=folder)
+    event(f"status {status}")
+    assert status in (0, 2), err
+    if status == 2:
+        assert_one_line_failure(status, err, "train")
+        assert snapshot(folder) == before
+    else:
+        assert "test accuracy" in out and "Traceback" not in err
+
+
+def test_a_diverging_training_is_one_line_and_saves_nothing(tmp_path):
+    status, _, err = run("train", "--data", "flower", "--lr", "1e308", "--iterations", "3",
+                         "--no-progress", "--save", str(tmp_path / "m.npz"))
+    assert_one_line_failure(status, err, "train")
+    assert "training diverged" in err and "smaller --lr" in err
+    assert list(tmp_path.iterdir()) == []

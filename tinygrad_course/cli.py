@@ -368,7 +368,7 @@ def run_train(args: argparse.Namespace) -> int:
             raise UsageError(f"--{flag} {opt[flag]!r}: expected {expected}") from None
         if not (value >= low and np.isfinite(value)):
             bound = "positive" if low > 0 else ">= 0"
-            raise UsageError(f"--{flag} {opt[flag]}: must be {bound}")
+            raise UsageError(f"--{flag} {opt[flag]}: must be {bound} and finite")
         return value
 
     seed, iterations = int(number("seed", int, 0)), int(number("iterations", int, 0))
@@ -430,9 +430,14 @@ def run_train(args: argparse.Namespace) -> int:
     if args.steps or args.steps_json or args.frames:  # iteration 0's graph, before training
         J = model.cost(train_X, train_Y)
         _write_all(_steps_outputs(J, _backward_steps(J, args), args))
-    costs = model.fit(train_X, train_Y, learning_rate=lr, num_iterations=iterations,
-                      print_cost=True, progress=not args.no_progress and sys.stderr.isatty(),
-                      compiled=args.compiled)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # judged just below
+        costs = model.fit(train_X, train_Y, learning_rate=lr, num_iterations=iterations,
+                          print_cost=True, progress=not args.no_progress and sys.stderr.isatty(),
+                          compiled=args.compiled)
+    bad = np.flatnonzero(~np.isfinite(costs))
+    if bad.size:  # nothing is saved or plotted from a network that diverged
+        raise UsageError(f"training diverged: the cost is {costs[bad[0]]} from iteration "
+                         f"{bad[0]} on; try a smaller --lr than {lr:g}")
     print(f"train accuracy: {100 * model.accuracy(train_X, train_Y):.2f} %")
     print(f"test accuracy:  {100 * model.accuracy(test_X, test_Y):.2f} %")
     try:
