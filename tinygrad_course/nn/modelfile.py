@@ -186,6 +186,16 @@ class _Reader:
         if not 0 < entries <= MAX_MEMBERS or cd_size > MAX_DIRECTORY_BYTES:
             raise self.fail(f" has {entries} members in a {cd_size:,}-byte directory; a model "
                             f"file has at most {MAX_MEMBERS} (nn.modelfile.MAX_MEMBERS)")
+        with self.damage("reading its zip directory"):
+            self.f.seek(cd_offset)
+            directory = self.f.read(cd_size)
+        at = 0  # the entries' own lengths must tile the directory (zipfile lets the last overrun)
+        for _ in range(entries):
+            if directory[at:at + 4] != b"PK\x01\x02" or at + 46 > cd_size:
+                break
+            at += 46 + sum(struct.unpack_from("<3H", directory, at + 28))
+        if at != cd_size:
+            raise self.fail(" is damaged: its zip directory's entries do not fill it exactly")
         return entries, cd_offset
 
     def directory(self, infos: list[zipfile.ZipInfo],
@@ -311,6 +321,8 @@ class _Reader:
             dtype, shape, fortran, header_bytes = self.header(member, key)
             if dtype.hasobject:
                 raise self.fail(f": the array {key!r} {_PICKLE_REFUSED}")
+            if dtype.itemsize == 0:  # any count of nothing would pass the size check below
+                raise self.fail(f" is damaged: the array {key!r} has dtype {dtype}, of no bytes")
             problem = check(dtype, shape)
             if problem:
                 raise self.fail(f": {problem}")
