@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,6 +27,7 @@ from .._rng import RNGLike
 from ..tracer import Traced
 from .init import INITS, check_layer_dims, initialize_parameters
 from .losses import binary_cross_entropy
+from .modelfile import ModelFileError, load_model, save_model
 from .progress import ProgressBar
 
 __all__ = ["ACTIVATIONS", "DeepNN", "LogisticRegression", "Model", "ModelFileError", "load"]
@@ -38,14 +38,8 @@ ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
 #: Output activations: sigmoid only, since the cost needs a^[L] in (0, 1).
 OUTPUT_ACTIVATIONS: tuple[str, ...] = ("sigmoid",)
 
-FILE_FORMAT = "tinygrad_course.nn model, version 1"
-_META_KEYS = ("format", "model", "layer_dims", "activations")
 
 Callback = Callable[[int, float], Any]
-
-
-class ModelFileError(ValueError):
-    """A parameter file that is not a model saved by ``Model.save``, or is damaged."""
 
 
 class Model:
@@ -251,75 +245,19 @@ class Model:
     def _describe(self) -> str:
         return f"{type(self).__name__}{self.layer_dims}"
 
-    # ---- save and load --------------------------------------------------------------------------
+    # ---- save and load (nn/modelfile.py) ---------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the model to ``path`` as an .npz archive (numbers and strings only; no pickle),
-        holding layer_dims, the activations and every parameter. Returns the path."""
-        arrays: dict[str, np.ndarray] = {
-            "format": np.array(FILE_FORMAT),
-            "model": np.array(type(self).__name__),
-            "layer_dims": np.array(self.layer_dims, dtype=np.int64),
-            "activations": np.array(self.activations),
-        }
-        arrays.update((name, p.data) for name, p in self._params.items())
-        out = Path(path)
-        with open(out, "wb") as f:
-            np.savez(f, **arrays)  # type: ignore[arg-type]
-        return out
+        holding layer_dims, the activations and every parameter, atomically: on any failure
+        (a full disk) FileError names the path and a previous file is intact. Returns the path."""
+        return save_model(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Model:
-        """Read a model written by ``save``. The file is read with allow_pickle=False, so it can
-        never run code; a wrong or damaged file raises ModelFileError saying what is wrong."""
-        arrays = _read_npz(Path(path))
-        where = str(path)
-        for key in _META_KEYS:
-            if key not in arrays:
-                raise ModelFileError(f"{where}: missing {key!r}; not a model saved by "
-                                     "Model.save")
-        fmt = arrays["format"]
-        if fmt.shape != () or fmt.dtype.kind != "U" or str(fmt) != FILE_FORMAT:
-            raise ModelFileError(f"{where}: format is {fmt!r}, expected {FILE_FORMAT!r}")
-        kind = str(arrays["model"]) if arrays["model"].dtype.kind == "U" else repr(arrays["model"])
-        target = Model._registry.get(kind)
-        if target is None:
-            raise ModelFileError(f"{where}: unknown model {kind!r}; expected one of "
-                                 f"{', '.join(sorted(Model._registry))}")
-        if not issubclass(target, cls):
-            raise ModelFileError(f"{where} holds a {kind}, not a {cls.__name__}; use "
-                                 f"{kind}.load or Model.load")
-        dims_arr, acts_arr = arrays["layer_dims"], arrays["activations"]
-        if dims_arr.ndim != 1 or dims_arr.dtype.kind not in "iu":
-            raise ModelFileError(f"{where}: layer_dims must be a 1-D integer array, got "
-                                 f"{dims_arr.dtype} of shape {dims_arr.shape}")
-        if acts_arr.ndim != 1 or acts_arr.dtype.kind != "U":
-            raise ModelFileError(f"{where}: activations must be a 1-D array of names, got "
-                                 f"{acts_arr.dtype} of shape {acts_arr.shape}")
-        try:
-            model = target._blank(check_layer_dims(dims_arr.tolist()),
-                                  [str(a) for a in acts_arr])
-        except (TypeError, ValueError) as err:
-            raise ModelFileError(f"{where}: {err}") from None
-        expected = model._params
-        missing = [k for k in expected if k not in arrays]
-        extra = [k for k in arrays if k not in expected and k not in _META_KEYS]
-        if missing or extra:
-            raise ModelFileError(
-                f"{where}: " + "; ".join(
-                    part for part in (
-                        f"missing parameter(s) {', '.join(missing)}" if missing else "",
-                        f"unexpected array(s) {', '.join(extra)}" if extra else "") if part)
-                + f" for {model._describe()}")
-        for name, p in expected.items():
-            value = arrays[name]
-            if value.shape != p.shape:
-                raise ModelFileError(f"{where}: {name} has shape {value.shape}, but "
-                                     f"{model._describe()} needs {p.shape}")
-            if value.dtype.kind != "f":
-                raise ModelFileError(f"{where}: {name} has dtype {value.dtype}; parameters are "
-                                     "floating point")
-            p.data = value.astype(np.float64)
-        return model
+    def load(cls, path: str | os.PathLike[str], allow_nonfinite: bool = False) -> Model:
+        """Read a model written by ``save``, within the limits of :mod:`.modelfile`, never
+        unpickling; a wrong or damaged file raises ModelFileError naming the file and what is
+        wrong. NaN or infinite parameters are refused unless ``allow_nonfinite``."""
+        return load_model(cls, path, allow_nonfinite=allow_nonfinite)
 
     @classmethod
     def _blank(cls, layer_dims: list[int], activations: list[str]) -> Model:
@@ -426,9 +364,9 @@ class DeepNN(Model):
                    output_activation=activations[-1], init="zeros")
 
 
-def load(path: str | os.PathLike[str]) -> Model:
+def load(path: str | os.PathLike[str], allow_nonfinite: bool = False) -> Model:
     """``Model.load(path)``: a DeepNN or LogisticRegression saved by ``save``."""
-    return Model.load(path)
+    return Model.load(path, allow_nonfinite=allow_nonfinite)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -447,42 +385,3 @@ def _check_values(X: np.ndarray, Y: np.ndarray) -> None:
         raise ValueError("X holds NaN or inf")
     if not (np.isfinite(Y).all() and (Y >= 0).all() and (Y <= 1).all()):
         raise ValueError("Y must hold labels in [0, 1] (the course's 0 = non-cat, 1 = cat)")
-
-
-_PICKLE_REFUSED = ("holds a pickled Python object, which is never loaded (unpickling can run "
-                   "code); expected an .npz archive of plain arrays saved by Model.save")
-
-
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"model file {path} does not exist") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path} is a directory, not a model file") from None
-    if head.startswith(b"\x93NUMPY"):
-        raise ModelFileError(f"{path} is a single .npy array, not an .npz archive saved by "
-                             "Model.save")
-    if head[:1] == b"\x80":
-        raise ModelFileError(f"{path} {_PICKLE_REFUSED}")
-    if not head.startswith(b"PK"):
-        raise ModelFileError(f"{path} is not an .npz archive (a zip of .npy arrays) saved by "
-                             "Model.save")
-    arrays: dict[str, np.ndarray] = {}
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            for key in npz.files:
-                try:
-                    arrays[key] = npz[key]
-                except ValueError as err:
-                    if "allow_pickle" in str(err):
-                        raise ModelFileError(f"{path}: the array {key!r} {_PICKLE_REFUSED}") \
-                            from None
-                    raise ModelFileError(f"{path}: the array {key!r} is damaged: {err}") \
-                        from None
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as err:
-        raise ModelFileError(f"{path} is damaged or not an .npz archive: {err}") from None
-    return arrays
