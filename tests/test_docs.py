@@ -5,13 +5,12 @@ python block above -->`` is exactly what that python block prints, and every
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 import subprocess
 import sys
 from pathlib import Path
-
-import ast
 
 import pytest
 from _pytest.mark.expression import Expression
@@ -78,5 +77,6 @@ def test_every_cited_test_exists(path, expr):
     assert names, f"{path} holds no tests"
     if expr:
         match = Expression.compile(expr)
-        chosen = [n for n in names if match.evaluate(lambda word: word in n or word in path)]
+        chosen = [n for n in names
+                  if match.evaluate(lambda word, name=n: word in name or word in path)]
         assert chosen, f"pytest {path} -k {expr!r} selects nothing"

@@ -303,10 +303,6 @@ def _steps_outputs(J: Tensor, steps: Any, args: argparse.Namespace) -> list[tupl
 
 
 # ---- train ---------------------------------------------------------------------------------
-#: Weights and biases a network given by --layers may have: 10⁸ float64 are 800 MB, and
-#: training keeps the parameters, their gradients and an activation of each layer.
-MAX_PARAMETERS = 100_000_000
-
 #: The course's settings for each data set; every flag overrides its entry.
 TRAIN_DEFAULTS = {
     "cats": {"layers": "12288,20,7,5,1", "hidden": "relu", "init": "xavier", "seed": "1",
@@ -354,6 +350,7 @@ def run_train(args: argparse.Namespace) -> int:
     import numpy as np
 
     from . import datasets, nn
+    from .nn.modelfile import MAX_PARAMETERS
     from .nn.plots import matplotlib_available, save_cost_curve
 
     kind = "flower" if args.data == "flower" else "cats"
@@ -390,7 +387,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--layers {opt['layers']}: the output layer must have 1 unit "
                          "(Y is (1, m): one 0/1 label per example)")
     weights = sum(n * n_prev + n for n_prev, n in zip(layers, layers[1:]))
-    if weights > MAX_PARAMETERS:
+    if weights > MAX_PARAMETERS:  # what a model file may hold, so a trained model can be loaded
         raise UsageError(f"--layers {opt['layers']}: {weights:,} parameters; the limit is "
                          f"{MAX_PARAMETERS:,} ({MAX_PARAMETERS * 8 // 2**20:,} MiB as float64)")
     for flag in ("plot", "save"):
