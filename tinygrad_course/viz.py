@@ -6,7 +6,10 @@
 the derivatives right to left, each labelled with the local derivative ∂out/∂in: a number when
 every value is a scalar, else the op's formula. Where backward sums a broadcast gradient
 (db^[l] = Σ_i dZ^[l](:, i)) the edge says ``Σ axis=1``. ``save_svg`` renders through
-:mod:`tinygrad_course.render` (system ``dot``, else the graphviz-pure wheel).
+:mod:`tinygrad_course.render` (system ``dot``, else the graphviz-pure wheel) within its time and
+memory limits, refuses ``max_nodes=None`` past ``MAX_RENDER_NODES``, and writes atomically.
+Names are drawn as written: escaped, never interpreted by Graphviz, with what XML cannot hold
+shown as Python's escapes.
 
 The walk is graph.topological_order (iterative) and node ids follow it (n0, n1, ...), so the
 same graph always gives the same DOT text, and a 100,000-node chain needs no recursion.
