@@ -219,23 +219,33 @@ def _load_libc() -> ctypes.CDLL | None:
 
 def _child_setup(memory_limit: int | None) -> Callable[[], None]:
     """What the renderer's process does between fork and exec (POSIX): cap its address space
-    and, on Linux, ask for SIGKILL when its parent dies."""
+    and, on Linux, ask for SIGKILL when its parent dies. Everything that imports, allocates
+    or can fail is done here in the parent: between fork and exec another thread's locks may
+    be held forever."""
     parent = os.getpid()
-    libc = _load_libc()
-    prctl = getattr(libc, "prctl", None)
+    prctl = getattr(_load_libc(), "prctl", None)
+    limits: tuple[int, int] | None = None
+    if memory_limit is not None:
+        try:
+            import resource
+
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            cap = memory_limit if hard == resource.RLIM_INFINITY else min(memory_limit, hard)
+            limits = (cap, hard)
+            setrlimit = resource.setrlimit
+            what = resource.RLIMIT_AS
+        except (ImportError, AttributeError, ValueError, OSError):
+            limits = None  # a system without RLIMIT_AS: the timeout still holds
+    kill = int(signal.SIGKILL)
 
     def setup() -> None:
-        if memory_limit is not None:
+        if limits is not None:
             try:
-                import resource
-
-                _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-                cap = memory_limit if hard == resource.RLIM_INFINITY else min(memory_limit, hard)
-                resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-            except (ImportError, ValueError, OSError):
-                pass  # a system that does not enforce RLIMIT_AS: the timeout still holds
+                setrlimit(what, limits)
+            except (ValueError, OSError):
+                pass  # not enforced here (macOS may refuse): the timeout still holds
         if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+            prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
             if os.getppid() != parent:  # the parent died before prctl took effect
                 os._exit(1)
 
