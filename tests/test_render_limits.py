@@ -85,8 +85,10 @@ def marked(mark: str) -> list[int]:
 
 
 def children_of(pid: int) -> list[int]:
-    """Live (not zombie) children of ``pid``."""
-    kids = []
+    """Live (not zombie) children of ``pid`` (none known without /proc, as on macOS)."""
+    kids: list[int] = []
+    if not Path("/proc/self").is_dir():
+        return kids
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
