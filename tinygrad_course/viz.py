@@ -6,7 +6,10 @@
 the derivatives right to left, each labelled with the local derivative ∂out/∂in: a number when
 every value is a scalar, else the op's formula. Where backward sums a broadcast gradient
 (db^[l] = Σ_i dZ^[l](:, i)) the edge says ``Σ axis=1``. ``save_svg`` renders through
-:mod:`tinygrad_course.render` (system ``dot``, else the graphviz-pure wheel).
+:mod:`tinygrad_course.render` (system ``dot``, else the graphviz-pure wheel) within its time and
+memory limits, refuses ``max_nodes=None`` past ``MAX_RENDER_NODES``, and writes atomically.
+Names are drawn as written: escaped, never interpreted by Graphviz, with what XML cannot hold
+shown as Python's escapes.
 
 The walk is graph.topological_order (iterative) and node ids follow it (n0, n1, ...), so the
 same graph always gives the same DOT text, and a 100,000-node chain needs no recursion.
@@ -20,6 +23,7 @@ width stays that of one box however deep the network is.
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter, deque
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
+from .files import atomic_write, check_target
 from .graph import topological_order
 from .labels import axes_text as _axes
 from .labels import display_names as _display_names
@@ -36,11 +41,12 @@ from .labels import op_label as _op_label
 from .labels import rows as _rows
 from .labels import shape_text as _shape
 from .ops import broadcast_axes, broadcast_rule
-from .render import RenderError, render_svg
+from .render import DEFAULT_MEMORY_LIMIT, RenderError, render_svg
 from .tensor import Tensor
 
 __all__ = ["draw_graph", "save_svg", "layer_of", "graph_ids", "chosen_view", "Steps",
-           "backward_steps", "VIEWS", "LAYER_VIEW_MIN_TENSORS"]
+           "backward_steps", "VIEWS", "LAYER_VIEW_MIN_TENSORS", "MAX_RENDER_NODES",
+           "MAX_NAME_CHARS"]
 
 #: draw_graph's views: one node per tensor and op, one box per layer, or chosen by size.
 VIEWS = ("auto", "ops", "layers")
@@ -49,6 +55,11 @@ VIEWS = ("auto", "ops", "layers")
 #: view, the 4-layer cat network 12288-20-7-5-1 (23 tensors; its ops view is ~5,400 px wide)
 #: gets the layer view.
 LAYER_VIEW_MIN_TENSORS = 20
+#: save_svg refuses ``max_nodes=None`` when the drawing has more Graphviz nodes than this (value
+#: boxes, op ellipses, constants): a 1,000-tensor chain is ~2,500 nodes and took system dot 17 s
+#: with backward edges, and layout time grows faster than the graph (issue 12: 10,000 ops ran
+#: past 25 s, 100,000 took 1.8 GB). draw_graph itself writes DOT of any size.
+MAX_RENDER_NODES = 3_000
 GRAD_ROOM_PT = 85  # the width of draw_graph(grad_room=True)'s empty ‖d·‖ column: ‖dA1‖ = 1.234e-05
 
 BLUE, RED = "#1f5fbf", "#c0392b"
@@ -96,20 +107,42 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
                          f"got {view!r}")
     drawing = _Drawing(root, show_values, show_grads, backward_edges, max_elements, precision)
     drawing.grad_room = grad_room
-    return drawing.draw(rankdir, max_nodes, clusters, view)
+    dot = drawing.draw(rankdir, max_nodes, clusters, view)
+    dot.body[:] = [_dot_text(line) for line in dot.body]
+    dot.graph_attr.update((k, _dot_text(v)) for k, v in dot.graph_attr.items())
+    return dot
 
 
 def save_svg(root: Tensor, path: str | Path, *, backend: str = "auto", engine: str = "dot",
+             timeout: float | None = None, memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
              **options: Any) -> Path:
     """Write the picture of ``root``'s graph to ``path`` as SVG and return the path.
 
-    ``options`` are draw_graph's. ``backend`` is render_svg's ("auto": system ``dot`` when on
-    PATH, else graphviz-pure); raises RenderError (saying what to install) if none can run.
+    ``options`` are draw_graph's; ``backend``, ``engine``, ``timeout`` (None: grows with the
+    graph) and ``memory_limit`` are render_svg's. The file is written atomically: if anything
+    fails, an existing file is untouched and no new one appears. Raises RenderError for every
+    rendering failure (no renderer, timeout, out of memory, and ``max_nodes=None`` on a drawing
+    of more than MAX_RENDER_NODES nodes, refused before rendering), FileError (an OSError)
+    when ``path`` cannot be written.
     """
-    svg = render_svg(draw_graph(root, **options).source, engine=engine, backend=backend)
-    path = Path(path)
-    path.write_text(svg, encoding="utf-8")
-    return path
+    target = check_target(path)
+    dot = draw_graph(root, **options)
+    if "max_nodes" in options and options["max_nodes"] is None:
+        nodes = sum(1 for line in dot.body if _NODE_LINE.match(line))
+        if nodes > MAX_RENDER_NODES:
+            raise RenderError(
+                f"this drawing has {nodes:,} nodes, more than viz.MAX_RENDER_NODES = "
+                f"{MAX_RENDER_NODES:,}, and max_nodes=None asks for all of them: Graphviz could "
+                "run for minutes and take gigabytes laying it out. Pass max_nodes= (e.g. 500, the "
+                "default, which keeps the tensors nearest the root), or view=\"layers\" for a "
+                "network")
+    svg = render_svg(dot.source, engine=engine, backend=backend, timeout=timeout,
+                     memory_limit=memory_limit)
+    atomic_write(target, svg)
+    return target
+
+
+_NODE_LINE = re.compile(r"\s*n\d+ \[")
 
 
 def graph_ids(root: Tensor, max_nodes: int | None = 500,
@@ -152,6 +185,36 @@ def chosen_view(root: Tensor, view: str = "auto") -> str:
 
 
 # ---- formatting -------------------------------------------------------------------------------
+# What XML 1.0 cannot hold (C0 controls but tab and newlines, lone surrogates, U+FFFE/U+FFFF):
+# in a name it would make the SVG ill-formed, or, for a surrogate, not even encodable as UTF-8.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: Names longer than this are shortened with "…": Graphviz 2.43 refuses an HTML label longer
+#: than 16,384 characters, and a value box repeats its name (J, dJ/dJ).
+MAX_NAME_CHARS = 80
+
+
+def _short(name: str) -> str:
+    """A name as drawn: at most MAX_NAME_CHARS, tabs and line breaks written as \\t, \\n, \\r
+    (a name of only those would leave Graphviz an empty <B></B>, which it refuses)."""
+    if len(name) > MAX_NAME_CHARS:
+        name = name[:MAX_NAME_CHARS - 1] + "…"
+    return name.translate(_BREAKS)
+
+
+_BREAKS = {ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"}
+
+
+def _dot_text(line: str) -> str:
+    """A DOT line whose user-given text Graphviz shows as written: each backslash doubled
+    (else \\N, \\G, \\L in a name become the node's id, the graph's name, ...), and each
+    character XML cannot hold written as Python writes it (\\x01, \\udcff), so such a name is
+    drawn as repr() shows it instead of making the SVG ill-formed or unencodable."""
+    if line.isascii() and "\\" not in line and line.strip().isprintable():
+        return line
+    line = line.replace("\\", "\\\\")
+    return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1].replace("\\", "\\\\"), line)
+
+
 def _html(*lines: str) -> str:
     """Lines (already escaped) as a Graphviz HTML-like label: safe for any user-given name."""
     return "<" + "<BR/>".join(lines) + ">"
@@ -188,7 +251,7 @@ class _Drawing:
             elided = [t for t in order if id(t) not in kept]
             order = [t for t in order if id(t) in kept]
             notes.append(_elided_note(elided, max_nodes))
-        self.names = _display_names(order, self.root)
+        self.names = {k: _short(v) for k, v in _display_names(order, self.root).items()}
         if self.show_grads and not any(t.grad is not None for t in order):
             notes.append(f"gradients not computed yet: call {self.names[id(self.root)]}"
                          ".backward() to see them")
