@@ -368,7 +368,7 @@ def test_lone_surrogate_in_dot_is_a_render_error() -> None:
         render_svg('digraph { "J\udcff" }')
 
 
-HOSTILE = ["J\udcff", "<script>alert(1)</script>", '" onload="alert(1)', "a & b", "]]>",
+HOSTILE = ["J\udcff", "]", "<script>alert(1)</script>", '" onload="alert(1)', "a & b", "]]>",
            "<![CDATA[x]]>", "\x00\x01\x1b[31m\x7f", "javascript:alert(1)", "\ufffe\uffff",
            "a\nb\tc\rd", "\n", "\t\r", "\\N \\G \\L \\E \\T \\H", "&amp; &#0; &#x1; &lt;",
            "😀𝔸\u202e\u200b",

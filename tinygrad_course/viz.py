@@ -216,8 +216,14 @@ def _dot_text(line: str) -> str:
 
 
 def _html(*lines: str) -> str:
-    """Lines (already escaped) as a Graphviz HTML-like label: safe for any user-given name."""
-    return "<" + "<BR/>".join(lines) + ">"
+    """Lines (already escaped) as a Graphviz HTML-like label: safe for any user-given name.
+
+    A "]" that starts a run of text is written &#93;: Graphviz 2.43's lexer refuses it there
+    (a tensor named "]" made dot fail with a syntax error)."""
+    return "<" + _TEXT_BRACKET.sub(r"\1&#93;", "<BR/>".join(lines)) + ">"
+
+
+_TEXT_BRACKET = re.compile(r"(^|>)\]")
 
 
 def _red(text: str) -> str:
