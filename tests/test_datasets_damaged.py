@@ -7,45 +7,29 @@ with capped memory (tests/dataset_load_worker.py); the rest run here.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from dataset_load_worker import Loader
 
 from tinygrad_course import datasets as D
 from tinygrad_course.datasets import DatasetError, DatasetNotFoundError, load_catvnoncat
 
 h5py = pytest.importorskip("h5py")
 
-WORKER = Path(__file__).with_name("dataset_load_worker.py")
-MEMORY_HEADROOM = 256 * 2**20  # the child's address space beyond numpy + h5py, imported
 KEYS = {"train": ("train_set_x", "train_set_y"), "test": ("test_set_x", "test_set_y")}
 
 
-def run_loads(folders: list[Path], *, cap: int = 0, extra: tuple[str, ...] = (),
-              timeout: float = 120) -> list[dict]:
-    """load_catvnoncat on each folder in one child process; one dict per folder."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+def run_loads(folders: list[Path], *, flags: tuple[str, ...] = ()) -> list[dict]:
+    """load_catvnoncat on each folder in a child process with capped memory."""
+    loader = Loader(flags=flags)
     try:
-        done = subprocess.run(
-            [sys.executable, str(WORKER), str(MEMORY_HEADROOM), str(cap), *extra],
-            input=json.dumps([str(f) for f in folders]), capture_output=True, text=True,
-            env=env, timeout=timeout)
-    except subprocess.TimeoutExpired as err:
-        out = err.stdout.decode() if isinstance(err.stdout, bytes) else err.stdout or ""
-        pytest.fail(f"the loader hung: {len(out.splitlines())} of {len(folders)} folders "
-                    f"loaded, then nothing for {timeout} s")
-    lines = [json.loads(line) for line in done.stdout.splitlines()]
-    assert len(lines) == len(folders), (
-        f"the child stopped (status {done.returncode}) after {len(lines)} of {len(folders)} "
-        f"folders; next: {folders[len(lines)] if len(lines) < len(folders) else None}\n"
-        f"{done.stderr[-3000:]}")
-    return lines
+        return [loader.load(folder) for folder in folders]
+    finally:
+        loader.close()
 
 
 def write_course_like(folder: Path, m_train: int = 3, m_test: int = 2,
@@ -311,7 +295,7 @@ def test_unwritten_chunks_declaring_gigabytes_are_refused_unread(tmp_path):
 def test_a_filter_h5py_lacks_is_a_dataset_error(tmp_path):
     write_course_like(tmp_path, train=replace("_set_x", np.ones((3, 4, 4, 3), np.uint8),
                                               compression="lzf"))
-    [line] = run_loads([tmp_path], extra=("unregister-lzf",))
+    [line] = run_loads([tmp_path], flags=("unregister-lzf",))
     assert line["outcome"] == "DatasetError", line
     assert train_file(tmp_path) in line["message"] and "train_set_x" in line["message"]
 
@@ -342,7 +326,7 @@ def test_fifos_are_refused_without_waiting(tmp_path):
                 f.create_dataset("train_set_x", shape=(3, 4, 4, 3), dtype=np.uint8,
                                  external=[(str(folder / "pipe"), 0, 3 * 48)])
         folders.append(folder)
-    lines = run_loads(folders, timeout=60)
+    lines = run_loads(folders)
     for folder, line in zip(folders, lines):
         assert line["outcome"] == "DatasetError" and not line["not_found"], line
         assert str(folder) in line["message"]
@@ -357,6 +341,6 @@ def test_fifos_are_refused_without_waiting(tmp_path):
 def test_a_fifo_for_the_checksums_is_refused(tmp_path):
     write_course_like(tmp_path)
     os.mkfifo(tmp_path / "SHA256SUMS")
-    [line] = run_loads([tmp_path], extra=("verify-checksums",), timeout=60)
+    [line] = run_loads([tmp_path], flags=("verify-checksums",))
     assert line["outcome"] == "DatasetError" and not line["not_found"], line
     assert "SHA256SUMS is a FIFO" in line["message"]

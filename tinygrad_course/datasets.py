@@ -272,6 +272,8 @@ def _dataset(
     target = _target(h5py, f, path, key, link)
     try:
         obj = f.get(target)
+        if obj is None:
+            raise _fail(path, key, "is listed, but what it names cannot be opened")
         if not isinstance(obj, h5py.Dataset):
             kind = "a group" if isinstance(obj, h5py.Group) else type(obj).__name__
             raise _fail(path, key, f"is {kind}, not a dataset")
