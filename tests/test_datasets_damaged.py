@@ -278,6 +278,19 @@ def test_the_declared_chunk_size_is_checked_before_reading(tmp_path, monkeypatch
     refused(tmp_path, train_file(tmp_path), "train_set_x", "declares chunks of 1000x4x4x3")
 
 
+@pytest.mark.parametrize("name, error, words", [
+    ("~no_such_user_here/data", DatasetNotFoundError, "does not exist"),
+    ("x" * 5000, DatasetError, "cannot be read: File name too long"),
+])
+def test_folder_names_that_cannot_be_looked_up(tmp_path, monkeypatch, name, error, words):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=words):
+        load_catvnoncat(name)
+    monkeypatch.setenv(D.DATA_ENV_VAR, name)
+    with pytest.raises(error, match=words):
+        load_catvnoncat()
+
+
 # --------------------------------------------------------------- in a child process
 
 def test_unwritten_chunks_declaring_gigabytes_are_refused_unread(tmp_path):

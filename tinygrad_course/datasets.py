@@ -95,7 +95,7 @@ def default_data_dir() -> Path | None:
     ``<repo root>/../shared/data/catvnoncat`` if that exists, else None."""
     env = os.environ.get(DATA_ENV_VAR)
     if env:
-        return Path(env).expanduser()
+        return _expand(env)
     if _CHECKOUT_DATA_DIR.is_dir():
         return _CHECKOUT_DATA_DIR
     return None
@@ -142,9 +142,16 @@ def load_catvnoncat(
     return train_x, train_y.reshape(1, -1), test_x, test_y.reshape(1, -1), test_c
 
 
+def _expand(path: str | os.PathLike[str]) -> Path:
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # ~name for a user that does not exist: then it is just a name
+        return Path(path)
+
+
 def _resolve_directory(directory: str | os.PathLike[str] | None) -> Path:
     if directory is not None:
-        folder, origin = Path(directory).expanduser(), "the directory argument"
+        folder, origin = _expand(directory), "the directory argument"
     else:
         found = default_data_dir()
         if found is None:
@@ -155,7 +162,12 @@ def _resolve_directory(directory: str | os.PathLike[str] | None) -> Path:
             )
         folder = found
         origin = f"${DATA_ENV_VAR}" if os.environ.get(DATA_ENV_VAR) else "the default location"
-    if not folder.is_dir():
+    try:
+        is_dir = folder.is_dir()
+    except OSError as err:  # a name too long, a folder on the way that cannot be searched
+        raise DatasetError(f"data directory {folder} (from {origin}) cannot be read: "
+                           f"{err.strerror or err}") from None
+    if not is_dir:
         raise DatasetNotFoundError(f"data directory {folder} (from {origin}) does not exist")
     return folder
 
