@@ -113,7 +113,7 @@ def write_damaged(folder: Path, damage: tuple[str, str, list[tuple[int, int]]]) 
     return inside
 
 
-@given(st.lists(damages(), min_size=1, max_size=4))
+@given(st.lists(damages(), min_size=1, max_size=6))
 def test_damaged_copies_of_the_course_files(loader, batch):
     with tempfile.TemporaryDirectory() as tmp:
         for i, damage in enumerate(batch):
@@ -254,7 +254,7 @@ def write_foreign(folder: Path, draws: dict) -> None:
                     f[spec["extra_name"]] = np.zeros(1)
 
 
-@given(st.lists(foreign_folders(), min_size=1, max_size=3))
+@given(st.lists(foreign_folders(), min_size=1, max_size=4))
 def test_foreign_files_built_with_h5py(loader, batch):
     with tempfile.TemporaryDirectory() as tmp:
         for i, draws in enumerate(batch):
