@@ -7,9 +7,11 @@ HDF5 files from a folder given as an argument or by the environment variable
 
 Whatever the files hold, ``load_catvnoncat`` returns checked arrays or raises
 :class:`DatasetError` naming the file (and the dataset, when one is at fault); a missing
-folder or file is the subclass :class:`DatasetNotFoundError`. Only regular files are opened
+folder or file is the subclass :class:`DatasetNotFoundError`; without h5py it raises
+ImportError saying how to install it. Only regular files are opened
 (a FIFO is refused at once, never waited on), and only data stored in the file itself is read:
-external links, external raw storage and virtual datasets are refused. Each file must hold
+external links, external raw storage and virtual datasets are refused, and a soft link is
+followed only if every step of its path is a hard link. Each file must hold
 
 * the images ``*_set_x``: rank 4 (m, height, width, channels) with m, height, width >= 1 and
   channels 1, 3 or 4; dtype uint8 (returned as is), or floating with every value finite and
