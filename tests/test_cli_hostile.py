@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -182,6 +183,54 @@ def test_train_names_the_path_it_cannot_save_to(tmp_path):
                          str(tmp_path / "no" / "m.npz"))
     assert_one_line_failure(status, err, "train")
     assert str(tmp_path / "no") in err and "None" not in err
+
+
+# ---- damaged course data: one line, status 2 (12 of 19 such runs were tracebacks) ------------
+def _damaged_data() -> dict[str, dict[str, Any]]:
+    h5py = pytest.importorskip("h5py")
+    from test_datasets_damaged import replace
+
+    def unwritten(f: Any, name: str) -> None:
+        f.create_dataset(name, shape=(100_000, 64, 64, 3), dtype="uint8", chunks=(1, 64, 64, 3))
+
+    return {
+        "images as strings": {"train": replace("_set_x", np.array([b"x"] * 3))},
+        "compound images": {"train": replace("_set_x", np.zeros(3, dtype=[("a", "u1")]))},
+        "NaN images": {"train": replace("_set_x", np.full((3, 4, 4, 3), np.nan))},
+        "boolean labels": {"train": replace("_set_y", np.array([True, False, True]))},
+        "labels of 7.5": {"train": replace("_set_y", np.array([7.5, 0, 1]))},
+        "labels of -1": {"train": replace("_set_y", np.array([-1, 0, 1]))},
+        "0 examples": {"train": replace("_set_x", np.zeros((0, 4, 4, 3), np.uint8))},
+        "a group for the images": {"train": replace("_set_x", lambda f, n: f.create_group(n))},
+        "a scalar dataset": {"test": replace("_set_y", np.int64(1))},
+        "unwritten chunks": {"train": replace("_set_x", unwritten)},
+        "no list_classes": {"test": lambda f, prefix: f.__delitem__("list_classes")},
+        "h5py's own data": {"train": lambda f, prefix: h5py.File.__repr__(f) and None},
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_damaged_data()))
+def test_damaged_course_data_is_one_line_and_status_2(tmp_path, case):
+    from test_datasets_damaged import write_course_like
+
+    folder = write_course_like(tmp_path / "data", **_damaged_data()[case])
+    if case == "h5py's own data":  # a file cut short
+        path = folder / "train_catvnoncat.h5"
+        path.write_bytes(path.read_bytes()[:1000])
+    status, _, err = run("train", "--data", str(folder), "--layers", "48,1", "--iterations",
+                         "1", "--no-progress")
+    assert_one_line_failure(status, err, "train")
+    assert "catvnoncat.h5" in err
+
+
+def test_the_course_like_data_itself_trains(tmp_path):
+    from test_datasets_damaged import write_course_like
+
+    folder = write_course_like(tmp_path / "data")
+    status, out, err = run("train", "--data", str(folder), "--layers", "48,1", "--iterations",
+                           "1", "--no-progress")
+    assert status == 0, err
+    assert "test accuracy" in out
 
 
 # ---- a full disk: the previous file stays whole ------------------------------------------------
@@ -422,3 +471,9 @@ def test_a_diverging_training_is_one_line_and_saves_nothing(tmp_path):
     assert_one_line_failure(status, err, "train")
     assert "training diverged" in err and "smaller --lr" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_path_with_a_line_break_is_still_one_line(tmp_path):
+    status, _, err = run("train", "--data", str(tmp_path / "two\nlines"), "--iterations", "1")
+    assert_one_line_failure(status, err, "train")
+    assert "two\\nlines" in err

@@ -457,8 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _sigterm_as_interrupt():
             return int(args.run(args))
-    except UsageError as err:
-        print(f"{prefix} {err}", file=sys.stderr)
+    except UsageError as err:  # one line, even for a path holding a line break
+        print(f"{prefix} {str(err).translate(_ONE_LINE)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"tinygrad-course {args.command}: interrupted; no file was left half-written",
@@ -475,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               " please report it, with TINYGRAD_COURSE_DEBUG=1 for the traceback",
               file=sys.stderr)
         return 70
+
+
+_ONE_LINE = {ord("\n"): "\\n", ord("\r"): "\\r"}
 
 
 def _tolerant_streams() -> None:
