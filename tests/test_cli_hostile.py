@@ -378,27 +378,35 @@ OUTPUTS = st.sampled_from(["x.dot", "x.gv", "keep.svg", "FIFO.npy", "dir.npy", "
        output=OUTPUTS, steps=st.booleans(), code=st.booleans())
 def test_any_input_exits_0_or_2_in_one_line_and_changes_nothing_on_failure(
         tmp_path_factory, expression, values, output, steps, code):
-    folder = tmp_path_factory.mktemp("fuzz")
-    _hostile_files(folder)
-    before = snapshot(folder)
     argv = ["graph", expression, "-o", output]
     if values:
         argv += ["--set", *(f"{n}={v}" for n, v in values)]
     argv += ["--steps", "page.html"] if steps else []
     argv += ["--code"] if code else []
-    status, out, err = run(*argv, cwd=folder)
-    event(f"status {status}")
-    assert status in (0, 2), err
-    if status == 2:
-        assert_one_line_failure(status, err)
-        assert snapshot(folder) == before
-    else:
-        assert "Traceback" not in err
+    status, _, folder, before = run_among_hostile_files(tmp_path_factory, argv)
+    if status == 0:
         after = snapshot(folder)
         assert (folder / output).is_file()
         changed = {k for k in after if after[k] != before.get(k)}
         assert changed <= {output, "page.html"}
         assert not any(name.endswith(".tmp") for name in after)
+
+
+def run_among_hostile_files(factory: Any, argv: list[str]) -> tuple[int, str, Path, dict]:
+    """Run argv in a fresh folder of hostile files; status 0, or 2 in one line with every
+    file as it was. Returns the status, stdout, the folder and what it held before."""
+    folder = factory.mktemp("fuzz")
+    _hostile_files(folder)
+    before = snapshot(folder)
+    status, out, err = run(*argv, cwd=folder)
+    event(f"status {status}")
+    assert status in (0, 2), err
+    if status == 2:
+        assert_one_line_failure(status, err, argv[0])
+        assert snapshot(folder) == before
+    else:
+        assert "Traceback" not in err
+    return status, out, folder, before
 
 
 GOOD_VALUES = st.sampled_from(["2", "-0.5", "0", "[1, -2]", "[[1, 2], [3, -4]]", "[[0.5], [2]]",
@@ -411,19 +419,11 @@ GOOD_VALUES = st.sampled_from(["2", "-0.5", "0", "[1, -2]", "[[1, 2], [3, -4]]",
        code=st.booleans())
 def test_well_formed_expressions_on_every_input_succeed_or_say_why_in_one_line(
         tmp_path_factory, expression, data, output, steps, code):
-    folder = tmp_path_factory.mktemp("fuzz")
-    _hostile_files(folder)
-    before = snapshot(folder)
     values = [f"{n}={data.draw(GOOD_VALUES, label=n)}" for n in NAMES if n in expression]
     argv = ["graph", f"sum({expression})", "-o", output, *(["--set", *values] if values else []),
             *(["--steps", "page.html"] if steps else []), *(["--code"] if code else [])]
-    status, out, err = run(*argv, cwd=folder)
-    event(f"status {status}")
-    assert status in (0, 2), err
-    if status == 2:
-        assert_one_line_failure(status, err)
-        assert snapshot(folder) == before
-    else:
+    status, out, folder, _ = run_among_hostile_files(tmp_path_factory, argv)
+    if status == 0:
         assert out.startswith("J = ") and (folder / output).stat().st_size > 0
         assert (folder / "page.html").is_file() == steps
 
@@ -446,23 +446,15 @@ FLAG_VALUES = {
                              max_size=5))
 def test_train_flags_exit_0_or_2_in_one_line_and_change_nothing_on_failure(
         tmp_path_factory, flags):
-    folder = tmp_path_factory.mktemp("train")
-    _hostile_files(folder)
-    before = snapshot(folder)
     argv = ["train", "--data", "flower", "--no-progress"]
     for flag, k in flags.items():
         choices = FLAG_VALUES[flag]
         argv += [flag, choices[k % len(choices)]]
     if "--iterations" not in flags:  # the drawn ones are at most 3, or refused
         argv += ["--iterations", "2"]
-    status, out, err = run(*argv, cwd=folder)
-    event(f"status {status}")
-    assert status in (0, 2), err
-    if status == 2:
-        assert_one_line_failure(status, err, "train")
-        assert snapshot(folder) == before
-    else:
-        assert "test accuracy" in out and "Traceback" not in err
+    status, out, _, _ = run_among_hostile_files(tmp_path_factory, argv)
+    if status == 0:
+        assert "test accuracy" in out
 
 
 def test_a_diverging_training_is_one_line_and_saves_nothing(tmp_path):
