@@ -23,6 +23,7 @@ import numpy as np
 
 import tinygrad_course as tc
 from tinygrad_course import nn
+from tinygrad_course.files import atomic_write
 
 CHROMIUM = os.environ.get("TINYGRAD_COURSE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -91,7 +92,7 @@ def shoot(browser: Any, page_path: Path, at: int, png: Path, by: str = "step",
         page.keyboard.press("ArrowRight")
     page.wait_for_function(f"() => document.body.dataset.{where} === '{at}'")
     png.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(png), full_page=True)
+    atomic_write(png, page.screenshot(full_page=True))  # the docs' picture whole or not at all
     context.close()
 
 

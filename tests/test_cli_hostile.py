@@ -469,3 +469,11 @@ def test_a_path_with_a_line_break_is_still_one_line(tmp_path):
     status, _, err = run("train", "--data", str(tmp_path / "two\nlines"), "--iterations", "1")
     assert_one_line_failure(status, err, "train")
     assert "two\\nlines" in err
+
+
+def test_a_bad_renderer_setting_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_COURSE_RENDERER", "wasm")
+    status, _, err = run("graph", "3*a", "--set", "a=2", "-o", str(tmp_path / "J.svg"))
+    assert_one_line_failure(status, err)
+    assert "TINYGRAD_COURSE_RENDERER must be one of auto, system, pure, not 'wasm'" in err
+    assert list(tmp_path.iterdir()) == []

@@ -161,7 +161,7 @@ def test_env_var_system_without_dot(no_dot: None, monkeypatch: pytest.MonkeyPatc
 
 def test_bad_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(render.ENV_VAR, "wasm")
-    with pytest.raises(ValueError, match=render.ENV_VAR):
+    with pytest.raises(RenderError, match=render.ENV_VAR):
         render_svg("digraph { a -> b }")
 
 

@@ -172,7 +172,9 @@ def _requested(backend: str) -> str:
         env = os.environ.get(ENV_VAR, "").strip().lower()
         if env:
             if env not in choices:
-                raise ValueError(f"{ENV_VAR} must be one of {choices}, not {env!r}")
+                # the environment is the user's setting, not the caller's argument
+                raise RenderError(f"the environment variable {ENV_VAR} must be one of "
+                                  f"{', '.join(choices)}, not {env!r}")
             backend = env
     return backend
 
