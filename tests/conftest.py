@@ -4,7 +4,8 @@ Profiles: ``ci`` (chosen when CI is set: derandomized, so every run draws the sa
 fixed example budget, no deadline) and ``dev`` (random, more examples). Pick one with
 HYPOTHESIS_PROFILE=dev|ci.
 
-The ``small_tmpfs`` fixture: a 64 KiB file system, for writes that fail on a full disk.
+The ``small_disk`` and ``small_tmpfs`` fixtures: a 64 KiB file system, for writes that fail
+on a full disk.
 
 The ``chromium`` fixture: Debian's Chromium, headless, driven by Playwright, for the
 step-by-step page's browser tests (skipped without it, failed without it under CI).
@@ -96,21 +97,28 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def small_tmpfs(tmp_path):
-    """A 64 KiB tmpfs where this process may mount one (root on Linux), else a skip; the
-    RLIMIT_FSIZE test of tests/test_files.py covers a write cut short everywhere."""
-    point = tmp_path / "small"
-    point.mkdir()
-    if os.geteuid() != 0 or sys.platform != "linux":
-        pytest.skip("mounting a tmpfs needs root on Linux; the RLIMIT_FSIZE test covers this")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(point)],
-                             capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+def small_disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
+    """A 64 KiB tmpfs where this process may mount one (root on Linux), else None (a test
+    then falls back to RLIMIT_FSIZE). The mount point is a folder of its own, not inside the
+    test's tmp_path."""
+    point = tmp_path_factory.mktemp("small_disk")
+    mounted = (os.geteuid() == 0 and sys.platform == "linux" and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(point)],
+        capture_output=True).returncode == 0)
     try:
-        yield point
+        yield point if mounted else None
     finally:
-        subprocess.run(["umount", str(point)], check=True)
+        if mounted:
+            subprocess.run(["umount", str(point)], check=True)
+
+
+@pytest.fixture
+def small_tmpfs(small_disk: Path | None) -> Path:
+    """small_disk, or a skip where no tmpfs can be mounted (the RLIMIT_FSIZE test of
+    tests/test_files.py covers a write cut short everywhere)."""
+    if small_disk is None:
+        pytest.skip("mounting a tmpfs needs root on Linux; the RLIMIT_FSIZE test covers this")
+    return small_disk
 
 
 def fill(folder: Path) -> None:

@@ -369,23 +369,6 @@ def test_a_file_over_the_cap_is_refused_before_reading(tmp_path, monkeypatch):
 
 
 # ---- saving -------------------------------------------------------------------------------------
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 64 KiB file system (tmpfs, when this process may mount), else None."""
-    target = tmp_path / "disk"
-    target.mkdir()
-    if os.geteuid() != 0:
-        yield None
-        return
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(target)],
-                             capture_output=True).returncode == 0
-    try:
-        yield target if mounted else None
-    finally:
-        if mounted:
-            subprocess.run(["umount", str(target)], check=True)
-
-
 SAVE_IN_SUBPROCESS = r"""
 import resource, signal, sys
 from tinygrad_course import nn
