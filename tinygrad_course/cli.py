@@ -33,7 +33,7 @@ OUTPUT_FORMATS = {".svg": "svg", ".dot": "dot", ".gv": "dot", ".png": "png", ".p
 MAX_NAME = 64  # characters in --name
 
 
-def _target(flag: str, path: str) -> Path:
+def _target(path: str) -> Path:
     """An output path checked before any work: absent or a regular file, in a folder that
     exists."""
     from .files import FileError, check_target
@@ -211,7 +211,7 @@ def _picture_target(output: str) -> tuple[Path, str]:
     """-o checked before any work: a known extension, a regular file or none."""
     from .render import FORMATS, RenderError, formats_available
 
-    out = _target("-o", output)
+    out = _target(output)
     fmt = OUTPUT_FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise UsageError(f"-o {output}: unknown picture format {out.suffix or '(none)'!r}; "
@@ -275,9 +275,9 @@ def _backward_steps(J: Tensor, args: argparse.Namespace) -> Any:
 
 def _check_steps_targets(args: argparse.Namespace) -> None:
     """--steps-json and --steps are regular files or new; --frames a folder or new."""
-    for flag, path in (("--steps-json", args.steps_json), ("--steps", args.steps)):
+    for path in (args.steps_json, args.steps):
         if path is not None:
-            _target(flag, path)
+            _target(path)
     if args.frames is not None and Path(args.frames).exists() and not Path(args.frames).is_dir():
         raise UsageError(f"cannot write frames into {args.frames}: it is not a folder")
 
@@ -390,9 +390,9 @@ def run_train(args: argparse.Namespace) -> int:
     if weights > MAX_PARAMETERS:  # what a model file may hold, so a trained model can be loaded
         raise UsageError(f"--layers {opt['layers']}: {weights:,} parameters; the limit is "
                          f"{MAX_PARAMETERS:,} ({MAX_PARAMETERS * 8 // 2**20:,} MiB as float64)")
-    for flag in ("plot", "save"):
-        if getattr(args, flag) is not None:
-            _target(f"--{flag}", getattr(args, flag))
+    for path in (args.plot, args.save):
+        if path is not None:
+            _target(path)
     _check_steps_targets(args)
     if args.plot is not None and not matplotlib_available():
         raise UsageError('--plot needs matplotlib: pip install "tinygrad_course[plot]"')
