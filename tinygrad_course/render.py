@@ -89,19 +89,18 @@ DEFAULT_TIMEOUT = 30.0
 """Seconds every render may take, before the allowance for its size (``default_timeout``)."""
 
 TIMEOUT_PER_ELEMENT = 0.01
-"""Extra seconds the default timeout allows per DOT statement and edge. Measured here (2 shared
-cores) with system dot 2.43 and graphviz-pure: the default drawing of 500 tensors of a long
-chain (~2,500 lines, 1,250-1,750 edges) took 0.3-1.8 s and gets 68-78 s; a 1,000-tensor chain
-drawn with backward edges (~6,000 lines, 3,500 edges) took 17 s on dot and gets 125 s. Layout
-time grows faster than the graph and depends on its shape (a 100-input sum of products ran
-for minutes), so the allowance is generous for what viz draws and still ends the rest;
-save_svg refuses max_nodes=None past viz.MAX_RENDER_NODES before it gets that far."""
+"""Extra seconds the default timeout allows per DOT statement and edge. Chosen from one hand
+measurement when it was set (2 shared cores, system dot 2.43 and graphviz-pure; no command
+re-runs it): the default drawing of 500 tensors of a long chain took about 2 s and gets over a
+minute; a 1,000-tensor chain with backward edges took 17 s on dot and gets 125 s. Layout time
+grows faster than the graph and depends on its shape, so the allowance is generous for what viz
+draws and still ends the rest; save_svg refuses max_nodes=None past viz.MAX_RENDER_NODES."""
 
 DEFAULT_MEMORY_LIMIT = 1 << 30
-"""Bytes of address space (RLIMIT_AS) a renderer may use: 1 GiB. Either renderer stayed under
-50 MB resident for the 1,000-tensor chain, graphviz-pure reserves ~140 MB of address space at
-start, and a 100,000-op graph took 1.8 GB unbounded: the cap stops that long before a laptop
-swaps, with room to spare for any drawing under viz.MAX_RENDER_NODES."""
+"""Bytes of address space (RLIMIT_AS) a renderer may use: 1 GiB. In the same hand measurement
+either renderer stayed under 50 MB resident for the 1,000-tensor chain, while graphviz-pure
+reserves ~140 MB of address space at start: the cap leaves room for any drawing under
+viz.MAX_RENDER_NODES and stops a runaway one long before a laptop swaps."""
 
 FORMATS: dict[str, tuple[str, ...]] = {"svg": BACKENDS, "png": BACKENDS, "pdf": ("system",)}
 """Output formats -> the backends that can make them (graphviz-pure has no PDF writer)."""
