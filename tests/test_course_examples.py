@@ -160,6 +160,7 @@ def test_course_results_doc_starts_where_the_models_start(catvnoncat_dir):
         assert i == 0 and ours in (f"{cost:.6f}", repr(cost)), title
 
 
+@pytest.mark.full_course  # about 40 s: run with -m full_course (CI does)
 def test_full_length_cat_runs_reach_the_course_accuracies_and_the_documented_costs(
         catvnoncat_dir):
     """The three cat assignments at the course's settings (about half a minute on 2 cores):
