@@ -35,6 +35,7 @@ from .files import atomic_write, check_target
 from .graph import topological_order
 from .labels import axes_text as _axes
 from .labels import display_names as _display_names
+from .labels import grad_name, gradient_note
 from .labels import layer_of, local_derivative
 from .labels import num as _num
 from .labels import op_label as _op_label
@@ -257,10 +258,12 @@ class _Drawing:
             elided = [t for t in order if id(t) not in kept]
             order = [t for t in order if id(t) in kept]
             notes.append(_elided_note(elided, max_nodes))
-        self.names = {k: _short(v) for k, v in _display_names(order, self.root).items()}
+        root = self.root
+        self.names = {k: _short(v) for k, v in _display_names(
+            order, root, j=root._op is not None and root.requires_grad).items()}
         if self.show_grads and not any(t.grad is not None for t in order):
-            notes.append(f"gradients not computed yet: call {self.names[id(self.root)]}"
-                         ".backward() to see them")
+            note = gradient_note(root, self.names[id(root)], order)
+            notes += [note] if note else []
         if view == "layers":
             return _LayerDrawing(self).draw(order, notes, elided, rankdir or "TB")
         rankdir = rankdir or "LR"
@@ -319,7 +322,7 @@ class _Drawing:
             else:
                 title += f" = {rows[0]}"
         if self.show_grads and t.grad is not None:
-            d = html.escape(f"d{self.names[id(self.root)]}/d{self.names[id(t)]}")
+            d = html.escape(self.grad_name(t))
             g = np.asarray(t.grad)
             if g.size > self.max_elements:
                 lines.append(_red(f"‖{d}‖ = {_num(np.linalg.norm(g), self.precision)}"))
@@ -329,6 +332,10 @@ class _Drawing:
                           else [_red(f"{d} =")] + [_red(r) for r in rows])
         kind = "value" if t._op is not None else "param" if t.requires_grad else "data"
         return _node(nid, _html(title, *lines), kind, root=t is self.root)
+
+    def grad_name(self, t: Tensor) -> str:
+        """dJ/dt, J the tensor t's gradient came from (labels.grad_name), never t itself."""
+        return _short(grad_name(t, self.names[id(t)], self.root, self.names[id(self.root)]))
 
     def const_label(self, x: Any) -> str:
         a = np.asarray(x)
