@@ -228,8 +228,9 @@ def _store(node: Tensor, g: Any, run: BackwardRun) -> None:
         node.grad = g
     else:  # a second pass adds to .grad: say whose derivatives the sum holds
         node.grad = g = old + g
-        before = getattr(node, "_grad_of", (None, None))
-        run = BackwardRun((before[0].names if before[1] is old else ("",)) + run.names)
+        before = getattr(node, "_grad_of", None)
+        earlier = before[0].names if before is not None and before[1] is old else ("",)
+        run = BackwardRun(earlier + run.names)
     node._grad_of = (run, g)
 
 

@@ -2,15 +2,15 @@
 
 ``draw_graph(J)`` returns a ``graphviz.Digraph`` (a :class:`.display.GraphPicture`, which
 notebooks show as SVG that fits the cell): a box per value (name, shape, value, and after
-``J.backward()`` its gradient dJ/d·, J the tensor backward ran from), an ellipse per operation (``*``, ``+``, ``@``, ``σ``,
-``Σ axis=1``, ...), values flowing left to right. With ``backward_edges=True`` red edges carry
-the derivatives right to left, each labelled with the local derivative ∂out/∂in: a number when
-every value is a scalar, else the op's formula. Where backward sums a broadcast gradient
-(db^[l] = Σ_i dZ^[l](:, i)) the edge says ``Σ axis=1``. ``save_svg`` renders through
-:mod:`tinygrad_course.render` (system ``dot``, else the graphviz-pure wheel) within its time and
-memory limits, refuses ``max_nodes=None`` past ``MAX_RENDER_NODES``, and writes atomically.
-Names are drawn as written: escaped, never interpreted by Graphviz, with what XML cannot hold
-shown as Python's escapes.
+``J.backward()`` its gradient dJ/d·, J the tensor backward ran from), an ellipse per operation
+(``*``, ``+``, ``@``, ``σ``, ``Σ axis=1``, ...), values flowing left to right. With
+``backward_edges=True`` red edges carry the derivatives right to left, each labelled with the
+local derivative ∂out/∂in: a number when every value is a scalar, else the op's formula. Where
+backward sums a broadcast gradient (db^[l] = Σ_i dZ^[l](:, i)) the edge says ``Σ axis=1``.
+``save_svg`` renders through :mod:`tinygrad_course.render` (system ``dot``, else the
+graphviz-pure wheel) within its time and memory limits, refuses ``max_nodes=None`` past
+``MAX_RENDER_NODES``, and writes atomically. Names are drawn as written: escaped, never
+interpreted by Graphviz, with what XML cannot hold shown as Python's escapes.
 
 The walk is graph.topological_order (iterative) and node ids follow it (n0, n1, ...), so the
 same graph always gives the same DOT text, and a 100,000-node chain needs no recursion.
@@ -29,7 +29,6 @@ from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
-import graphviz
 import numpy as np
 
 from .display import GraphPicture
@@ -37,8 +36,7 @@ from .files import atomic_write, check_target
 from .graph import topological_order
 from .labels import axes_text as _axes
 from .labels import display_names as _display_names
-from .labels import grad_name, gradient_note
-from .labels import layer_of, local_derivative
+from .labels import grad_name, gradient_note, layer_of, local_derivative
 from .labels import num as _num
 from .labels import op_label as _op_label
 from .labels import rows as _rows
