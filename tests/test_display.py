@@ -324,3 +324,19 @@ def test_graph_fits_an_800px_cell_in_a_browser(chromium: Any, which: str) -> Non
     _whole_picture_visible(m)
     if which.startswith("2-layer"):
         assert natural > CELL_PX / MIN_SCALE  # the case the html view is for: it scrolls
+
+
+def test_a_loop_that_never_zeroes_grads_keeps_a_short_label() -> None:
+    a = tc.Tensor(1.0, requires_grad=True, name="a")
+    for _ in range(50):
+        J = a * 2
+        J.name = "J"
+        J.backward()
+    assert grad_texts(a) == ["dJ/da, summed over 50 passes = 100"]
+    assert len(a._grad_of[0].names) == 1  # type: ignore[attr-defined]  # bounded
+    for k in range(10):
+        K = a * 1
+        K.name = f"K{k}"
+        K.backward()
+    (text,) = grad_texts(a)
+    assert text.startswith("dJ/da + dK0/da + dK1/da + dK2/da + … (60 passes)")

@@ -32,24 +32,35 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
 
 
 class BackwardRun:
-    """What the gradients one ``backward()`` call stored are the derivatives of: the names
-    its root had then (None: unnamed, drawn as J), one per pass summed into ``.grad`` (""
-    for a ``.grad`` that no backward stored, e.g. assigned by hand).
+    """What the gradients one ``backward()`` call stored are the derivatives of: the name its
+    root had then (None: unnamed, drawn as J), and, where passes were summed into ``.grad``,
+    the distinct names of their roots ("" for a ``.grad`` no backward stored, e.g. assigned
+    by hand; at most MAX_NAMES kept) and how many passes it sums.
 
     Pictures write dJ/da from it (``labels.grad_name``). It costs one object per pass, and
     one tuple beside each ``.grad`` assignment, which happens only on the leaves (and
-    retained tensors), never per node of the graph."""
+    retained tensors), never per node of the graph; summing into an existing ``.grad``
+    (which already allocates the sum) makes one more small object, of bounded size, so a
+    loop that never zeroes its gradients does not grow it."""
 
-    __slots__ = ("names", "root_id")
+    __slots__ = ("names", "passes", "root_id")
+    MAX_NAMES = 4
 
-    def __init__(self, names: tuple[str | None, ...], root_id: int | None = None) -> None:
+    def __init__(self, names: tuple[str | None, ...], root_id: int | None = None,
+                 passes: int = 1) -> None:
         # root_id: id() of the root, which also carries this run in its _grad_of, so a
         # picture of that root can name the gradients after it (the run never holds the
         # root itself, which would keep its whole graph alive)
-        self.names, self.root_id = names, root_id
+        self.names, self.root_id, self.passes = names, root_id, passes
+
+    def then(self, run: BackwardRun) -> BackwardRun:
+        """This run's gradients with ``run``'s added to them."""
+        names = self.names if run.names[0] in self.names else (
+            self.names + run.names)[:self.MAX_NAMES]
+        return BackwardRun(names, None, self.passes + run.passes)
 
     def __repr__(self) -> str:
-        return f"BackwardRun({self.names!r})"
+        return f"BackwardRun({self.names!r}, passes={self.passes})"
 
 
 def start_run(root: Tensor) -> BackwardRun:
@@ -229,8 +240,8 @@ def _store(node: Tensor, g: Any, run: BackwardRun) -> None:
     else:  # a second pass adds to .grad: say whose derivatives the sum holds
         node.grad = g = old + g
         before = getattr(node, "_grad_of", None)
-        earlier = before[0].names if before is not None and before[1] is old else ("",)
-        run = BackwardRun(earlier + run.names)
+        run = (before[0] if before is not None and before[1] is old
+               else BackwardRun(("",))).then(run)
     node._grad_of = (run, g)
 
 

@@ -124,13 +124,15 @@ def grad_name(t: Tensor, name: str, root: Tensor | None = None,
     if (root is not None and root_name is not None and run.root_id == id(root)
             and getattr(root, "_grad_of", (None,))[0] is run):  # the pass ran from root
         return f"d{root_name}/d{name}"
-    tops = [n or "J" for n in run.names]
     if "" in run.names:  # a pass summed onto a .grad that no backward stored
         return f"{name}.grad"
-    if len(set(tops)) == 1:
-        more = f", summed over {len(tops)} passes" if len(tops) > 1 else ""
+    tops = list(dict.fromkeys(n or "J" for n in run.names))
+    if len(tops) == 1:
+        more = f", summed over {run.passes} passes" if run.passes > 1 else ""
         return f"d{tops[0]}/d{name}{more}"
-    return " + ".join(f"d{n}/d{name}" for n in dict.fromkeys(tops))
+    more = f" ({run.passes} passes)" if run.passes > len(tops) else ""
+    cut = " + …" if len(tops) >= run.MAX_NAMES and run.passes > len(tops) else ""
+    return " + ".join(f"d{n}/d{name}" for n in tops) + cut + more
 
 
 def gradient_note(root: Tensor, name: str, order: list[Tensor]) -> str | None:
