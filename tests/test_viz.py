@@ -307,18 +307,21 @@ def test_no_renderer_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(RenderError, match="pip install graphviz-pure"):
         save_svg(j_graph(), tmp_path / "J.svg")
     assert not (tmp_path / "J.svg").exists()
-    assert j_graph()._repr_svg_() is None  # type: ignore[attr-defined]  # plain repr instead
+    # a notebook then shows the graph's text summary and why there is no picture
+    assert list(draw_graph(j_graph())._repr_mimebundle_()) == ["text/plain"]
 
 
 @needs_renderer
-def test_tensor_shows_its_graph_in_notebooks() -> None:
-    svg = j_graph()._repr_svg_()  # type: ignore[attr-defined]
+def test_graph_shows_as_svg_and_tensor_as_its_table_in_notebooks() -> None:
+    svg = draw_graph(j_graph())._repr_svg_()
     nodes, _, _ = svg_labels(svg)
     assert "J = 33" in nodes.values()
     IPython = pytest.importorskip("IPython.core.formatters")
     formatter = IPython.DisplayFormatter()
-    data, _ = formatter.format(j_graph())
-    assert data["image/svg+xml"].startswith(("<?xml", "<svg"))
+    data, _ = formatter.format(draw_graph(j_graph()))
+    assert data["image/svg+xml"].startswith("<svg")
+    data, _ = formatter.format(j_graph())  # a Tensor: its table, no longer its whole graph
+    assert set(data) == {"text/html", "text/plain"} and "<table" in data["text/html"]
 
 
 def test_draw_graph_rejects_non_tensors() -> None:

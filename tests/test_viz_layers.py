@@ -192,8 +192,10 @@ def test_layer_view_with_backward_edges_and_max_nodes() -> None:
 
 @needs_renderer
 def test_notebook_hook_uses_the_layer_view() -> None:
-    svg = network(CAT)._repr_svg_()  # type: ignore[attr-defined]
+    picture = draw_graph(network(CAT))  # what a notebook shows for the cat network
+    svg = picture._repr_svg_()
     assert svg is not None and width_px(svg) <= MAX_PX
+    assert picture.summary.endswith("(layers view)")
 
 
 @needs_renderer

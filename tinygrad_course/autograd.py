@@ -27,7 +27,50 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False) -> None
     seed. After the pass the graph's saved values are released unless ``retain_graph``.
     """
     seed = _seed(root, grad, "backward")
-    _backprop([root], [seed], retain_graph=retain_graph, create_graph=False, write_grads=True)
+    _backprop([root], [seed], retain_graph=retain_graph, create_graph=False,
+              write_grads=start_run(root))
+
+
+class BackwardRun:
+    """What the gradients one ``backward()`` call stored are the derivatives of: the name its
+    root had then (None: unnamed, drawn as J), and, where passes were summed into ``.grad``,
+    the distinct names of their roots ("" for a ``.grad`` no backward stored, e.g. assigned
+    by hand; at most MAX_NAMES kept) and how many passes it sums.
+
+    Pictures write dJ/da from it (``labels.grad_name``). It costs one object per pass, and
+    one tuple beside each ``.grad`` assignment, which happens only on the leaves (and
+    retained tensors), never per node of the graph; summing into an existing ``.grad``
+    (which already allocates the sum) makes one more small object, of bounded size, so a
+    loop that never zeroes its gradients does not grow it."""
+
+    __slots__ = ("names", "passes", "root_id")
+    MAX_NAMES = 4
+
+    def __init__(self, names: tuple[str | None, ...], root_id: int | None = None,
+                 passes: int = 1) -> None:
+        # root_id: id() of the root, which also carries this run in its _grad_of, so a
+        # picture of that root can name the gradients after it (the run never holds the
+        # root itself, which would keep its whole graph alive)
+        self.names, self.root_id, self.passes = names, root_id, passes
+
+    def then(self, run: BackwardRun) -> BackwardRun:
+        """This run's gradients with ``run``'s added to them."""
+        names = self.names if run.names[0] in self.names else (
+            self.names + run.names)[:self.MAX_NAMES]
+        return BackwardRun(names, None, self.passes + run.passes)
+
+    def __repr__(self) -> str:
+        return f"BackwardRun({self.names!r}, passes={self.passes})"
+
+
+def start_run(root: Tensor) -> BackwardRun:
+    """The record of a backward pass from ``root`` (its name now), also noted on root unless
+    root gets a ``.grad`` itself (a leaf, a retained result), where _store notes it: so a
+    picture of root can tell that its leaves' gradients are d(root)/d·, whatever its name."""
+    run = BackwardRun((root.name or None,), id(root))
+    if root._op is not None and not root._retain:
+        root._grad_of = (run, None)
+    return run
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -50,7 +93,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     if create_graph:
         seeds = [s if isinstance(s, Tensor) else Tensor(s) for s in seeds]
     found = _backprop(outs, seeds, retain_graph=create_graph if retain_graph is None
-                      else retain_graph, create_graph=create_graph, write_grads=False,
+                      else retain_graph, create_graph=create_graph, write_grads=None,
                       wanted={id(t) for t in ins})
     result = []
     for i, t in enumerate(ins):
@@ -106,7 +149,7 @@ def _seed(root: Tensor, g: Any, who: str) -> Any:
 
 
 def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_graph: bool,
-              write_grads: bool, wanted: set[int] | None = None) -> dict[int, Any]:
+              write_grads: BackwardRun | None, wanted: set[int] | None = None) -> dict[int, Any]:
     order = topological_order(roots, follow=needs_grad)
     # Gradients so far, keyed by tensor (identity). `owned` holds the ones this pass allocated
     # itself (sums of two shares), into which later shares are added in place.
@@ -127,11 +170,11 @@ def _backprop(roots: list[Tensor], seeds: list[Any], retain_graph: bool, create_
                 found[id(node)] = g
             op = node._op
             if op is None:
-                if write_grads:
-                    _store(node, g)
+                if write_grads is not None:
+                    _store(node, g, write_grads)
                 continue
-            if write_grads and node._retain:
-                _store(node, g)
+            if write_grads is not None and node._retain:
+                _store(node, g, write_grads)
             if node._saved is None:
                 raise RuntimeError(
                     f"backward through {describe(node)} ({op.name}) a second time: its saved "
@@ -183,7 +226,7 @@ def _modified(x: Tensor, node: Tensor, op: Any) -> None:
         "or compute with a copy")
 
 
-def _store(node: Tensor, g: Any) -> None:
+def _store(node: Tensor, g: Any, run: BackwardRun) -> None:
     if isinstance(g, Tensor):
         g = g._value
     dtype = node._value.dtype
@@ -191,7 +234,15 @@ def _store(node: Tensor, g: Any) -> None:
         g = g.astype(dtype)
     elif not g.flags.writeable:  # e.g. a broadcast view from sum's VJP: give the user an array
         g = g.copy()
-    node.grad = g if node.grad is None else node.grad + g
+    old = node.grad
+    if old is None:
+        node.grad = g
+    else:  # a second pass adds to .grad: say whose derivatives the sum holds
+        node.grad = g = old + g
+        before = getattr(node, "_grad_of", None)
+        run = (before[0] if before is not None and before[1] is old
+               else BackwardRun(("",))).then(run)
+    node._grad_of = (run, g)
 
 
 def _check_finite(g: Any, node: Tensor, x: Tensor) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from .tensor import Tensor
 
 __all__ = ["layer_of", "num", "rows", "shape_text", "axes_text", "op_label", "display_names",
-           "local_derivative", "derivative_formula"]
+           "local_derivative", "derivative_formula", "grad_name", "gradient_note"]
 
 GENERATED = ("u", "v", "p", "q", "r", "s", "t", "h", "k")  # not w, a, z, m: course names
 _LAYER = re.compile(r"^(?:W|b|Z|A)\^?\[?([1-9]\d*)\]?$")  # W1, b1, Z1, A1 (or W[1]): layer 1
@@ -86,9 +86,10 @@ def op_label(t: Tensor) -> str:
     return op.label + extra
 
 
-def display_names(order: list[Tensor], root: Tensor) -> dict[int, str]:
+def display_names(order: list[Tensor], root: Tensor, j: bool = True) -> dict[int, str]:
     """Each tensor's name, or a generated one that no named tensor of the graph uses: J for
-    an unnamed root, u, v, p, q, ... for results (as in the lecture), x1, x2, ... for leaves.
+    an unnamed root (unless ``j=False``: pictures keep J for a root backward could start
+    from), u, v, p, q, ... for results (as in the lecture), x1, x2, ... for leaves.
     Keyed by id(tensor); ``order`` is the graph in topological order."""
     taken = {t.name for t in order if t.name}
     results = (f"{s}{k or ''}" for k in range(len(order) + 1) for s in GENERATED)
@@ -98,7 +99,7 @@ def display_names(order: list[Tensor], root: Tensor) -> dict[int, str]:
         if t.name:
             names[id(t)] = t.name
             continue
-        if t is root and "J" not in taken:
+        if t is root and j and "J" not in taken:
             names[id(t)] = "J"
             continue
         fresh = leaves if t._op is None else results
@@ -107,6 +108,49 @@ def display_names(order: list[Tensor], root: Tensor) -> dict[int, str]:
             name = next(fresh)
         names[id(t)] = name
     return names
+
+
+def grad_name(t: Tensor, name: str, root: Tensor | None = None,
+              root_name: str | None = None) -> str:
+    """What ``t.grad`` is, written for a picture of ``t`` named ``name``: "dJ/da" where J is
+    the tensor the backward pass that stored it ran from (its name then; J if unnamed), or
+    ``root_name`` when that pass ran from ``root``, the tensor being drawn. Gradients summed
+    over passes say so ("dJ/da + dK/da", "dJ/da, summed over 2 passes"); a ``.grad`` that no
+    backward stored (assigned by hand) is just "a.grad"."""
+    record = getattr(t, "_grad_of", None)
+    if t.grad is None or record is None or record[1] is not t.grad:
+        return f"{name}.grad"
+    run = record[0]
+    if (root is not None and root_name is not None and run.root_id == id(root)
+            and getattr(root, "_grad_of", (None,))[0] is run):  # the pass ran from root
+        return f"d{root_name}/d{name}"
+    if "" in run.names:  # a pass summed onto a .grad that no backward stored
+        return f"{name}.grad"
+    tops = list(dict.fromkeys(n or "J" for n in run.names))
+    if len(tops) == 1:
+        more = f", summed over {run.passes} passes" if run.passes > 1 else ""
+        return f"d{tops[0]}/d{name}{more}"
+    more = f" ({run.passes} passes)" if run.passes > len(tops) else ""
+    cut = " + …" if len(tops) >= run.MAX_NAMES and run.passes > len(tops) else ""
+    return " + ".join(f"d{n}/d{name}" for n in tops) + cut + more
+
+
+def gradient_note(root: Tensor, name: str, order: list[Tensor]) -> str | None:
+    """What a picture of ``root`` (named ``name``; ``order`` its graph) says when no tensor of
+    it has a gradient, or None when there is nothing true to say: a data tensor (nothing in
+    its graph requires grad) has no gradients to wait for."""
+    if root._op is None and not root.requires_grad and getattr(root, "_unrecorded", False):
+        return ("computed under no_grad: nothing was recorded, so there is no graph "
+                "and no gradient")
+    if not any(t.requires_grad for t in order):
+        return None
+    if root._op is None:  # a parameter: its .grad comes from a backward through it
+        return (f"no gradient yet: {name}.grad is filled by backward() from a result "
+                f"computed from {name}")
+    if root.size == 1:
+        return f"gradients not computed yet: call {name}.backward() to see them"
+    return (f"gradients not computed yet: {name} has {root.size} elements, so call "
+            f"{name}.backward(grad) with a seed of shape {shape_text(root.shape)}")
 
 
 def local_derivative(t: Tensor, i: int, names: dict[int, str], precision: int) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import _check_versions, _seed, _store
+from .autograd import _check_versions, _seed, _store, start_run
 from .graph import needs_grad, topological_order
 from .labels import (
     derivative_formula,
@@ -127,11 +127,12 @@ def _walk(root: Tensor, seed: np.ndarray, order: list[Tensor],
                 shares[id(x)] += 1
     records.append(SeedRecord(index[id(root)], seed))
     grads: dict[int, np.ndarray] = {id(root): seed}
+    run = start_run(root) if write_grads else None
     now = _CLOCK[0]
     for node in visit:
         g = grads[id(node)]
-        if write_grads and (node._op is None or node._retain):
-            _store(node, g)
+        if run is not None and (node._op is None or node._retain):
+            _store(node, g, run)
         op = node._op
         if op is None:
             continue

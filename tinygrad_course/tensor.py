@@ -63,11 +63,16 @@ class Tensor:
 
     # `_changes` (version, clock reading of the last change) is set by the first in-place
     # change, and `_epoch` (the clock when recorded) only on recorded results: slots left unset
-    # cost nothing when the garbage collector walks a graph of 100,000 nodes.
+    # cost nothing when the garbage collector walks a graph of 100,000 nodes. For pictures
+    # only: `_grad_of` (the backward pass that wrote `.grad`, and that array) is set where
+    # backward stores a gradient and on its root, `_unrecorded` on a result computed under
+    # no_grad from tensors that require grad (else it looks like data).
     __slots__ = ("_value", "grad", "requires_grad", "name", "_op", "_inputs", "_saved",
-                 "_params", "_retain", "_changes", "_epoch")
+                 "_params", "_retain", "_changes", "_epoch", "_grad_of", "_unrecorded")
     _changes: tuple[int, int]
     _epoch: int
+    _grad_of: tuple[Any, np.ndarray | None]
+    _unrecorded: bool
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False,
                  name: str | None = None, dtype: Any = None) -> None:

@@ -1,15 +1,16 @@
 """Pictures of computation graphs, drawn as the course draws them (lessons 2.5-2.7).
 
-``draw_graph(J)`` returns a ``graphviz.Digraph``: a box per value (name, shape, value, and after
-``J.backward()`` its gradient dJ/d·), an ellipse per operation (``*``, ``+``, ``@``, ``σ``,
-``Σ axis=1``, ...), values flowing left to right. With ``backward_edges=True`` red edges carry
-the derivatives right to left, each labelled with the local derivative ∂out/∂in: a number when
-every value is a scalar, else the op's formula. Where backward sums a broadcast gradient
-(db^[l] = Σ_i dZ^[l](:, i)) the edge says ``Σ axis=1``. ``save_svg`` renders through
-:mod:`tinygrad_course.render` (system ``dot``, else the graphviz-pure wheel) within its time and
-memory limits, refuses ``max_nodes=None`` past ``MAX_RENDER_NODES``, and writes atomically.
-Names are drawn as written: escaped, never interpreted by Graphviz, with what XML cannot hold
-shown as Python's escapes.
+``draw_graph(J)`` returns a ``graphviz.Digraph`` (a :class:`.display.GraphPicture`, which
+notebooks show as SVG that fits the cell): a box per value (name, shape, value, and after
+``J.backward()`` its gradient dJ/d·, J the tensor backward ran from), an ellipse per operation
+(``*``, ``+``, ``@``, ``σ``, ``Σ axis=1``, ...), values flowing left to right. With
+``backward_edges=True`` red edges carry the derivatives right to left, each labelled with the
+local derivative ∂out/∂in: a number when every value is a scalar, else the op's formula. Where
+backward sums a broadcast gradient (db^[l] = Σ_i dZ^[l](:, i)) the edge says ``Σ axis=1``.
+``save_svg`` renders through :mod:`tinygrad_course.render` (system ``dot``, else the
+graphviz-pure wheel) within its time and memory limits, refuses ``max_nodes=None`` past
+``MAX_RENDER_NODES``, and writes atomically. Names are drawn as written: escaped, never
+interpreted by Graphviz, with what XML cannot hold shown as Python's escapes.
 
 The walk is graph.topological_order (iterative) and node ids follow it (n0, n1, ...), so the
 same graph always gives the same DOT text, and a 100,000-node chain needs no recursion.
@@ -28,14 +29,14 @@ from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
-import graphviz
 import numpy as np
 
+from .display import GraphPicture
 from .files import atomic_write, check_target
 from .graph import topological_order
 from .labels import axes_text as _axes
 from .labels import display_names as _display_names
-from .labels import layer_of, local_derivative
+from .labels import grad_name, gradient_note, layer_of, local_derivative
 from .labels import num as _num
 from .labels import op_label as _op_label
 from .labels import rows as _rows
@@ -83,8 +84,10 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
                backward_edges: bool = False, rankdir: str | None = None, max_elements: int = 6,
                max_nodes: int | None = 500, precision: int = 4,
                clusters: bool = True, view: str = "auto",
-               grad_room: bool = False) -> graphviz.Digraph:
-    """The computation graph that produced ``root``, as a ``graphviz.Digraph``.
+               grad_room: bool = False) -> GraphPicture:
+    """The computation graph that produced ``root``, as a ``graphviz.Digraph`` (a
+    :class:`~tinygrad_course.display.GraphPicture`, which a notebook shows as SVG scaled to
+    the cell's width, with a one-line text summary).
 
     Values with at most ``max_elements`` elements are shown, rounded to ``precision``
     significant digits. ``max_nodes`` (None: no limit) keeps the tensors nearest to the root
@@ -110,6 +113,7 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
     dot = drawing.draw(rankdir, max_nodes, clusters, view)
     dot.body[:] = [_dot_text(line) for line in dot.body]
     dot.graph_attr.update((k, _dot_text(v)) for k, v in dot.graph_attr.items())
+    dot.summary = drawing.summary()
     return dot
 
 
@@ -246,10 +250,11 @@ class _Drawing:
         return f"n{self.count - 1}"
 
     def draw(self, rankdir: str | None, max_nodes: int | None, clusters: bool,
-             view: str = "ops") -> graphviz.Digraph:
+             view: str = "ops") -> GraphPicture:
         order = topological_order([self.root])
         if view == "auto":
             view = chosen_view(self.root)
+        self.view, self.tensors = view, order
         notes: list[str] = []
         elided: list[Tensor] = []
         if max_nodes is not None and len(order) > max_nodes:
@@ -257,10 +262,12 @@ class _Drawing:
             elided = [t for t in order if id(t) not in kept]
             order = [t for t in order if id(t) in kept]
             notes.append(_elided_note(elided, max_nodes))
-        self.names = {k: _short(v) for k, v in _display_names(order, self.root).items()}
+        root = self.root
+        self.names = {k: _short(v) for k, v in _display_names(
+            order, root, j=root._op is not None and root.requires_grad).items()}
         if self.show_grads and not any(t.grad is not None for t in order):
-            notes.append(f"gradients not computed yet: call {self.names[id(self.root)]}"
-                         ".backward() to see them")
+            note = gradient_note(root, self.names[id(root)], order)
+            notes += [note] if note else []
         if view == "layers":
             return _LayerDrawing(self).draw(order, notes, elided, rankdir or "TB")
         rankdir = rankdir or "LR"
@@ -307,6 +314,15 @@ class _Drawing:
         dot.body += edges
         return dot
 
+    def summary(self) -> str:
+        """draw_graph's text/plain: what the picture holds, in one line."""
+        ops = sum(1 for t in self.tensors if t._op is not None)
+        drawn = sum(1 for t in self.tensors if id(t) in self.ids)
+        left = f", {len(self.tensors) - drawn:,} not drawn" if drawn < len(self.tensors) else ""
+        return (f"computation graph of {self.names.get(id(self.root), '?')}: "
+                f"{_plural(len(self.tensors), 'tensor')}, {_plural(ops, 'op')}{left} "
+                f"({self.view} view)")
+
     # ---- nodes ----
     def value_node(self, nid: str, t: Tensor) -> str:
         name = html.escape(self.names[id(t)])
@@ -319,7 +335,7 @@ class _Drawing:
             else:
                 title += f" = {rows[0]}"
         if self.show_grads and t.grad is not None:
-            d = html.escape(f"d{self.names[id(self.root)]}/d{self.names[id(t)]}")
+            d = html.escape(self.grad_name(t))
             g = np.asarray(t.grad)
             if g.size > self.max_elements:
                 lines.append(_red(f"‖{d}‖ = {_num(np.linalg.norm(g), self.precision)}"))
@@ -329,6 +345,10 @@ class _Drawing:
                           else [_red(f"{d} =")] + [_red(r) for r in rows])
         kind = "value" if t._op is not None else "param" if t.requires_grad else "data"
         return _node(nid, _html(title, *lines), kind, root=t is self.root)
+
+    def grad_name(self, t: Tensor) -> str:
+        """dJ/dt, J the tensor t's gradient came from (labels.grad_name), never t itself."""
+        return _short(grad_name(t, self.names[id(t)], self.root, self.names[id(self.root)]))
 
     def const_label(self, x: Any) -> str:
         a = np.asarray(x)
@@ -374,7 +394,7 @@ class _LayerDrawing:
         self.d = drawing
 
     def draw(self, order: list[Tensor], notes: list[str], elided: list[Tensor],
-             rankdir: str) -> graphviz.Digraph:
+             rankdir: str) -> GraphPicture:
         d = self.d
         layers = _layers(order)
         members: dict[int, list[Tensor]] = {}
@@ -471,9 +491,9 @@ def _box_rows(tensors: list[Tensor]) -> list[Tensor]:
     return named
 
 
-def _digraph(rankdir: str, ranksep: str, notes: list[str]) -> graphviz.Digraph:
+def _digraph(rankdir: str, ranksep: str, notes: list[str]) -> GraphPicture:
     """The empty picture both views fill: layout, fonts, edge style, and notes on top."""
-    dot = graphviz.Digraph("computation_graph")
+    dot = GraphPicture("computation_graph")
     dot.attr(rankdir=rankdir, ordering="in", nodesep="0.25", ranksep=ranksep)
     dot.attr("node", fontsize="12")
     dot.attr("edge", color=BLUE, arrowsize="0.7", fontsize="11")
@@ -537,17 +557,6 @@ def _layers(order: list[Tensor]) -> dict[int, int]:
             layers[id(t)] = layer
     return layers
 
-
-def _repr_svg_(self: Tensor) -> str | None:
-    """Jupyter/IPython shows a Tensor as its graph; None (plain repr) if nothing can render."""
-    try:
-        return render_svg(draw_graph(self).source)
-    except RenderError:
-        return None
-
-
-# Tensor lives to the left of viz and cannot import it: the notebook hook is attached here.
-setattr(Tensor, "_repr_svg_", _repr_svg_)  # noqa: B010
 
 # The steps of a backward pass live in their own module; viz hands the names on.
 from .stepper import Steps, backward_steps  # noqa: E402

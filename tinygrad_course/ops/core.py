@@ -124,8 +124,10 @@ class Op:
             out.requires_grad, out._op, out._inputs = True, self, inputs
             out._saved, out._params, out._epoch = tuple(saved), params, _CLOCK[0]
         else:
-            if requires and _TRACING[0]:  # under no_grad, inside a traced function
-                _leak(inputs, f"{self.name} under no_grad")
+            if requires:  # under no_grad: marked so a picture does not call it data
+                out._unrecorded = True
+                if _TRACING[0]:  # inside a traced function
+                    _leak(inputs, f"{self.name} under no_grad")
             out.requires_grad, out._op, out._inputs, out._saved, out._params = (
                 False, None, (), None, {})
         if anomaly and data.dtype.kind in "fc" and not np.isfinite(data).all():
