@@ -340,3 +340,17 @@ def test_a_loop_that_never_zeroes_grads_keeps_a_short_label() -> None:
         K.backward()
     (text,) = grad_texts(a)
     assert text.startswith("dJ/da + dK0/da + dK1/da + dK2/da + … (60 passes)")
+
+
+def test_the_compiled_step_labels_its_gradients_as_the_eager_step_does() -> None:
+    """fit(compiled=True) stores dW1 from generated code, not from backward(): the table still
+    says what it is, dJ/dW1 (J: the cost the models name J), as after the eager step."""
+    from tinygrad_course import datasets, nn
+
+    X, Y = datasets.planar_flower()
+    heads = []
+    for compiled in (False, True):
+        model = nn.DeepNN([2, 4, 1], hidden_activation="tanh", init="small", rng=2)
+        model.step(X, Y, 1.2, compiled=compiled)
+        heads.append([k for k in rows(model.parameters()["W1"]) if "/d" in k or k.endswith(".grad")])
+    assert heads[0] == heads[1] == ["dJ/dW1"]

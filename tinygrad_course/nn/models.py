@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import Tensor, leaky_relu, no_grad, relu, sigmoid, tanh
 from .._rng import RNGLike
+from ..autograd import BackwardRun
 from ..tracer import Traced
 from .init import INITS, check_layer_dims, initialize_parameters
 from .losses import binary_cross_entropy
@@ -100,8 +101,9 @@ class Model:
 
     def _compiled_step(self, X: Tensor, Y: Tensor, lr: float, params: list[Tensor]) -> float:
         J, grads = self._traced()(*params, X, Y, learning_rate=lr)
+        run = BackwardRun(("J",))  # so pictures say dJ/dW1, as after the eager step
         for p, g in zip(params, grads):
-            p.grad = g
+            p.grad, p._grad_of = g, (run, g)
         return J
 
     def _traced(self) -> Traced:
