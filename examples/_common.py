@@ -7,8 +7,8 @@ Not an example itself; ``logistic_regression_cats.py``, ``two_layer_cats.py``,
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,7 @@ import numpy as np
 
 from tinygrad_course import datasets
 from tinygrad_course.nn import Model
-from tinygrad_course.nn.plots import matplotlib_available, save_cost_curve
+from tinygrad_course.nn.plots import cost_curve_suffix, save_cost_curve
 
 #: What loading the cat data can raise: a missing folder or file, no h5py, a wrong file.
 DATA_ERRORS = (OSError, ImportError, datasets.DatasetError)
@@ -40,7 +40,9 @@ class Result:
 
 
 def parser(description: str, iterations: int, learning_rate: float,
-           data: bool = True) -> argparse.ArgumentParser:
+           data: bool = True, out: str = ".", progress: bool = False) -> argparse.ArgumentParser:
+    """The flags every example shares. ``out`` is --out's default; ``progress=True`` shows
+    the progress bar unless --no-progress (else only with --progress)."""
     p = argparse.ArgumentParser(description=description)
     if data:
         p.add_argument("--data", metavar="DIR", help=DATA_HELP)
@@ -48,10 +50,15 @@ def parser(description: str, iterations: int, learning_rate: float,
                    help=f"gradient-descent iterations (default {iterations}, the course's)")
     p.add_argument("--lr", type=float, default=learning_rate,
                    help=f"learning rate α (default {learning_rate}, the course's)")
-    p.add_argument("--out", metavar="DIR", default=".",
-                   help="where to write the PNG plots (default: the current folder)")
-    p.add_argument("--no-plot", action="store_true", help="do not write any PNG")
-    p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    where = "the current folder" if out == "." else f"{out}, made if needed"
+    p.add_argument("--out", metavar="DIR", default=out,
+                   help=f"where to write the pictures (default: {where})")
+    p.add_argument("--no-plot", action="store_true", help="write no file")
+    if progress:
+        p.add_argument("--no-progress", dest="progress", action="store_false",
+                       help="no progress bar on stderr")
+    else:
+        p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
     return p
 
 
@@ -64,7 +71,9 @@ def load_cats(data: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
 
 def fail(message: str) -> int:
-    print(f"{Path(sys.argv[0]).name}: error: {message}", file=sys.stderr)
+    """The error as one line on stderr (a line break in a path written as \\n); status 2."""
+    one_line = message.translate({ord("\n"): "\\n", ord("\r"): "\\r"})
+    print(f"{Path(sys.argv[0]).name}: error: {one_line}", file=sys.stderr)
     return 2
 
 
@@ -79,16 +88,15 @@ def report(result: Result, course_train: str, course_test: str | None) -> None:
 
 
 def save_plot(result: Result, out: str, stem: str, learning_rate: float,
-              no_plot: bool) -> None:
+              no_plot: bool) -> Path | None:
+    """The cost curve as ``{stem}_cost.png`` (matplotlib) or, without matplotlib,
+    ``{stem}_cost.svg`` (the project's own drawing); prints and returns its path."""
     if no_plot:
-        return
-    if not matplotlib_available():
-        print("(no cost plot: matplotlib is not installed; pip install "
-              "\"tinygrad_course[plot]\")")
-        return
-    path = save_cost_curve(result.costs, Path(out) / f"{stem}_cost.png", title=result.name,
-                           learning_rate=learning_rate)
+        return None
+    path = save_cost_curve(result.costs, Path(out) / f"{stem}_cost{cost_curve_suffix()}",
+                           title=result.name, learning_rate=learning_rate)
     print(f"cost curve: {path}")
+    return path
 
 
 def fit(model: Model, X: np.ndarray, Y: np.ndarray, learning_rate: float, iterations: int,
@@ -101,18 +109,31 @@ def fit(model: Model, X: np.ndarray, Y: np.ndarray, learning_rate: float, iterat
     return costs, time.perf_counter() - start
 
 
-def out_dir_ok(out: str) -> bool:
-    return Path(out).is_dir() and os.access(out, os.W_OK)
+def out_dir_problem(out: str) -> str | None:
+    """Make the folder ``out`` if it is missing and try writing a file in it (what can be
+    written is not what the permission bits say: root, read-only mounts, ACLs); a one-line
+    complaint, or None when the pictures can go there."""
+    folder = Path(out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except FileExistsError:
+        return f"--out {out}: not a folder"
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        return f"--out {out}: not a writable folder ({reason})"
+    return None
 
 
 def check_common(args: argparse.Namespace) -> str | None:
-    """A one-line complaint about the shared arguments, or None."""
+    """A one-line complaint about the shared arguments, or None; makes the --out folder."""
     if args.iterations < 0:
         return f"--iterations must be >= 0, got {args.iterations}"
     if not args.lr > 0:
         return f"--lr must be positive, got {args.lr}"
-    if not args.no_plot and matplotlib_available() and not out_dir_ok(args.out):
-        return f"--out {args.out}: not a writable folder"
+    if not args.no_plot:
+        return out_dir_problem(args.out)
     return None
 
 
@@ -133,5 +154,8 @@ def cat_main(argv: Sequence[str] | None, description: str, run: Callable[..., Re
     except DATA_ERRORS as err:
         return fail(str(err))
     report(result, *course)
-    save_plot(result, args.out, stem, args.lr, args.no_plot)
+    try:
+        save_plot(result, args.out, stem, args.lr, args.no_plot)
+    except OSError as err:  # files.FileError: its message names the path and the reason
+        return fail(str(err))
     return 0

@@ -191,10 +191,11 @@ def document(quick: int | None, agreement: dict[str, float], lr: C.Result, two: 
       "(a few minutes; add `--data DIR` if the cat images are not in "
       "`$TINYGRAD_COURSE_DATA` or `../shared/data/catvnoncat`). Every number here is that "
       "command's output; the *course* columns are the outputs printed by the course's "
-      "notebooks, quoted in `examples/course_results.py`. Each example also runs on its own, "
-      "printing the cost every 100 iterations: `python examples/logistic_regression_cats.py`, "
-      "`python examples/two_layer_cats.py`, `python examples/deep_cats.py`, "
-      "`python examples/flower.py`.")
+      "notebooks, quoted in `examples/course_results.py`. Each example also runs on its own: "
+      "`python examples/logistic_regression_cats.py`, `python examples/two_layer_cats.py` and "
+      "`python examples/deep_cats.py` print the cost every 100 iterations; "
+      "`python examples/flower.py`, the main demo, shows a progress bar instead (`--print-cost` "
+      "for the costs) and writes its pictures into `flower_out/`.")
     w("")
     w(f"Run with Python {platform.python_version()} and numpy {np.__version__}.")
     w("")

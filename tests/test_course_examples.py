@@ -44,11 +44,12 @@ def test_cat_example_smoke(name, catvnoncat_dir, tmp_path, capsys):
     assert out[0] == f"Cost after iteration 0: {CAT_EXAMPLES[name]}"
     assert out[1].startswith("train accuracy: ") and "(course: " in out[1]
     assert out[2].startswith("test accuracy: ") and "(course: " in out[2]
-    png = tmp_path / f"{name}_cost.png"
     if has_matplotlib():
+        png = tmp_path / f"{name}_cost.png"
         assert out[3] == f"cost curve: {png}" and png.read_bytes()[:4] == b"\x89PNG"
-    else:
-        assert "matplotlib is not installed" in out[3]
+    else:  # the project's own drawing
+        svg = tmp_path / f"{name}_cost.svg"
+        assert out[3] == f"cost curve: {svg}" and svg.read_text().startswith("<svg ")
 
 
 @pytest.mark.parametrize("name", sorted(CAT_EXAMPLES))
@@ -70,10 +71,14 @@ def test_deep_cats_saves_the_model(catvnoncat_dir, tmp_path, capsys):
 
 
 def test_flower_smoke_with_plots(tmp_path, capsys):
-    assert example("flower").main(["--iterations", "101", "--out", str(tmp_path)]) == 0
+    """In-process; tests/test_demo.py runs the demo as a learner does, and checks what it
+    writes."""
+    assert example("flower").main(["--iterations", "101", "--print-cost", "--no-progress",
+                                   "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Cost after iteration 0: 0.693048\nCost after iteration 100: 0.604442\n" in out
     assert "logistic regression accuracy: 47.00 %   (course: 47 %)" in out
+    assert f"computation graph: {tmp_path / 'flower_graph.svg'}" in out
     if has_matplotlib():
         for png in ("flower_cost.png", "flower_decision_boundary.png"):
             assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
@@ -81,9 +86,11 @@ def test_flower_smoke_with_plots(tmp_path, capsys):
 
 def test_flower_runs_without_matplotlib(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    assert example("flower").main(["--iterations", "3", "--out", str(tmp_path)]) == 0
-    assert "no cost plot: matplotlib is not installed" in capsys.readouterr().out
-    assert list(tmp_path.iterdir()) == []
+    assert example("flower").main(["--iterations", "3", "--no-progress",
+                                   "--out", str(tmp_path)]) == 0
+    assert "(no decision boundaries: they need matplotlib" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "flower_cost.svg", "flower_graph.svg", "flower_steps.html"]
 
 
 def test_flower_at_full_length_reaches_the_course_figures_and_the_documented_ones():

@@ -1,6 +1,11 @@
-"""Pictures of training: the cost curve and a 2-D decision boundary, as PNG files.
+"""Pictures of training: the cost curve (SVG or PNG) and a 2-D decision boundary (PNG).
 
-matplotlib is the optional extra ``plot`` (``pip install "tinygrad_course[plot]"``). The figures
+The cost curve's format follows the file's name: ``cost.svg`` is drawn by the project itself
+(:mod:`.svgplot`, no matplotlib), any other name is a PNG drawn by matplotlib. Chosen by the
+name, not by what is installed, so a file always holds what its name says and an SVG is the
+same file on every machine; ``cost_curve_suffix()`` says which a caller can have here.
+
+matplotlib is the optional extra ``plot`` (``pip install "tinygrad_course[plot]"``). Its figures
 are drawn with matplotlib's object API on the Agg canvas, so no window opens and no global
 pyplot state is touched. Each file is written whole or not at all (``files.atomic_write``).
 """
@@ -15,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from ..files import atomic_write
+from .svgplot import cost_curve_svg, title_lines
 
-__all__ = ["matplotlib_available", "save_cost_curve", "save_decision_boundary"]
+__all__ = ["cost_curve_suffix", "matplotlib_available", "save_cost_curve",
+           "save_decision_boundary"]
 
 _MISSING = ("plots need matplotlib: pip install \"tinygrad_course[plot]\" "
             "(or pip install matplotlib)")
@@ -29,6 +36,11 @@ def matplotlib_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def cost_curve_suffix() -> str:
+    """".png" where matplotlib is installed, else ".svg" (the project's own drawing)."""
+    return ".png" if matplotlib_available() else ".svg"
 
 
 def _figure(width: float, height: float) -> Any:
@@ -44,16 +56,17 @@ def _figure(width: float, height: float) -> Any:
 
 def save_cost_curve(costs: Sequence[float], path: str | os.PathLike[str],
                     title: str | None = None, learning_rate: float | None = None) -> Path:
-    """Plot J against the iteration (entry i of ``costs`` is iteration i) and save a PNG."""
+    """Plot J against the iteration (entry i of ``costs`` is iteration i) and save it: as SVG
+    drawn by :mod:`.svgplot` when ``path`` ends in ``.svg``, else as a PNG drawn by
+    matplotlib. The title is ``title`` over "Learning rate = α"; NaN and ±inf are not drawn."""
+    if Path(path).suffix.lower() == ".svg":
+        return atomic_write(path, cost_curve_svg(costs, title, learning_rate))
     fig = _figure(6.0, 4.0)
     ax = fig.add_subplot()
     ax.plot(np.arange(len(costs)), np.asarray(costs, dtype=float), color="tab:blue")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("cost J")
-    label = title or "cost"
-    if learning_rate is not None:
-        label += f" (learning rate = {learning_rate:g})"
-    ax.set_title(label)
+    ax.set_xlabel("iterations")
+    ax.set_ylabel("cost")
+    ax.set_title("\n".join(title_lines(title, learning_rate)))
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     return atomic_write(path, lambda f: fig.savefig(f, format="png"))
