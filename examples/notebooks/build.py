@@ -72,7 +72,8 @@ def execute(nb: nbformat.NotebookNode, timeout: int = CELL_TIMEOUT,
     """Run every cell of ``nb`` in order in a fresh kernel; the first error raises
     nbclient's CellExecutionError (naming the cell and the traceback)."""
     client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
-                            allow_errors=False, resources={"metadata": {"path": str(cwd)}})
+                            allow_errors=False, coalesce_streams=True,
+                            resources={"metadata": {"path": str(cwd)}})
     client.execute(env=kernel_env(), cwd=str(cwd))
     return nb
 
