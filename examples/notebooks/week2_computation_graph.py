@@ -81,13 +81,13 @@ steps = tc.backward_steps(J)
 print(repr(steps))
 
 # %% [markdown]
-# As the last expression of a cell, `steps` shows the stepping page: the graph and a panel to
-# click through the steps (◀ ▶, or the arrow keys). The page runs in a sandboxed iframe inside
-# Jupyter; where a viewer shows no HTML (GitHub's notebook view strips it), the frames below the
-# page show the same steps as pictures.
+# Displayed (`display(steps)`, or `steps` as the last expression of a cell), the steps are the
+# stepping page: the graph and a panel to click through the steps (◀ ▶, or the arrow keys). The
+# page runs in a sandboxed iframe inside Jupyter; where a viewer shows no such HTML (GitHub's
+# notebook view), the frames below the page show the same steps as pictures.
 
 # %%
-steps
+display(steps)
 
 # %% [markdown]
 # The same steps as still frames (`frames_text`, one SVG a step; `save_frames` writes them as
