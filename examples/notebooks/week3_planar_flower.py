@@ -284,8 +284,8 @@ def grid(X, n):
     return g0, g1, np.stack([g0.ravel(), g1.ravel()])
 
 
-models = [(f"Logistic regression: {100 * logistic_accuracy:.0f} %", logistic.predict),
-          (f"Hidden layer of size 4: {100 * accuracy:.0f} %",
+models = [(f"Logistic regression: {100 * logistic_accuracy:.2f} %", logistic.predict),
+          (f"Hidden layer of size 4: {100 * accuracy:.2f} %",
            lambda G: predict(parameters, G))]
 if Figure is not None:
     g0, g1, G = grid(X, 120)
