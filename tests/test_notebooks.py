@@ -43,7 +43,7 @@ from course_results import COURSE  # noqa: E402
 
 STEMS = [s.stem for s in build.SOURCES]
 CAT_NOTEBOOKS = {"week2_logistic_regression_cats", "week4_deep_network_cats"}
-# executed in the default suite: a few seconds each. The flower (7 s alone, 16 s on a loaded
+# executed in the default suite: a few seconds each. The flower (7 s alone, 18 s on a loaded
 # machine: 20,000 iterations) joins the cat notebooks under full_course, to keep the default
 # suite's added time under 30 s; its saved outputs are checked in the default suite all the same.
 FAST = {"week2_computation_graph", "week4_deep_network_step_by_step"}
