@@ -44,12 +44,6 @@ settings.load_profile(PROFILE)
 REPO = Path(__file__).resolve().parents[1]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "full_course: executes a course notebook at full length on the cat data "
-        "(minutes); CI runs them apart: python -m pytest -q -m full_course")
-
-
 def pytest_report_header(config: pytest.Config) -> str:
     s = settings.default
     return (f"hypothesis profile: {PROFILE} (derandomize={s.derandomize}, "
