@@ -352,5 +352,6 @@ def test_the_compiled_step_labels_its_gradients_as_the_eager_step_does() -> None
     for compiled in (False, True):
         model = nn.DeepNN([2, 4, 1], hidden_activation="tanh", init="small", rng=2)
         model.step(X, Y, 1.2, compiled=compiled)
-        heads.append([k for k in rows(model.parameters()["W1"]) if "/d" in k or k.endswith(".grad")])
+        table = rows(model.parameters()["W1"])
+        heads.append([k for k in table if "/d" in k or k.endswith(".grad")])
     assert heads[0] == heads[1] == ["dJ/dW1"]

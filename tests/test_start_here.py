@@ -1,7 +1,8 @@
 """docs/start-here.md is what a newcomer's terminal shows: every command on the page runs, in
 one new folder and in the page's order, as written; where the page shows what a command
-prints, it prints exactly that (its first lines, where the block ends in "..."); and what the page says a step writes is there and is what it
-says (an SVG picture, a page holding the steps)."""
+prints, it prints exactly that (its first lines, where the block ends in "..."); and what the
+page says a step writes is there and is what it says (an SVG picture, a page holding the
+steps)."""
 
 from __future__ import annotations
 

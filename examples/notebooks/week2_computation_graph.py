@@ -34,14 +34,15 @@
 from IPython.display import SVG, display
 
 import tinygrad_course as tc
-from tinygrad_course.render import render_svg
 from tinygrad_course.steps_page import frames_text
 from tinygrad_course.testing import assert_gradients_match
 
 
 def show_graph(root, **options):
     """Display root's computation graph as SVG (options: tc.draw_graph's)."""
-    display(SVG(render_svg(tc.draw_graph(root, **options).source)))
+    # the graph's own display, its SVG fitted to the cell (the scrolling HTML view left out:
+    # GitHub's notebook viewer strips inline SVG from HTML)
+    display(tc.draw_graph(root, **options), exclude=["text/html"])
 
 
 # %% [markdown]
@@ -119,6 +120,13 @@ for t in (v, u, a, b, c):
 
 # %%
 show_graph(J, backward_edges=True)
+
+# %% [markdown]
+# A tensor on its own shows as a small table: its name, shape, dtype, value, the gradient
+# (named for the tensor backward ran from: dJ/db) and what made it. Here b, a leaf:
+
+# %%
+display(b)
 
 # %% [markdown]
 # ## Checking the gradients

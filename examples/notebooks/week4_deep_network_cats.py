@@ -37,13 +37,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from IPython.display import SVG, display
+from IPython.display import display
 
 import tinygrad_course as tc
 from tinygrad_course import datasets, nn
 from tinygrad_course import oracles as O
 from tinygrad_course.gradcheck import relative_difference
-from tinygrad_course.render import render_svg
 from tinygrad_course.testing import course_grads
 
 EXAMPLES = next(p for p in (Path.cwd().parent, Path.cwd() / "examples", Path.cwd())
@@ -65,7 +64,9 @@ else:
 
 def show_graph(root, **options):
     """Display root's computation graph as SVG (options: tc.draw_graph's)."""
-    display(SVG(render_svg(tc.draw_graph(root, **options).source)))
+    # the graph's own display, its SVG fitted to the cell (the scrolling HTML view left out:
+    # GitHub's notebook viewer strips inline SVG from HTML)
+    display(tc.draw_graph(root, **options), exclude=["text/html"])
 
 
 # %% [markdown]

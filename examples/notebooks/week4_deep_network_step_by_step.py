@@ -35,14 +35,15 @@ import tinygrad_course as tc
 from tinygrad_course import nn
 from tinygrad_course import oracles as O
 from tinygrad_course.gradcheck import relative_difference
-from tinygrad_course.render import render_svg
 from tinygrad_course.steps_page import frames_text
 from tinygrad_course.testing import assert_gradients_match
 
 
 def show_graph(root, **options):
     """Display root's computation graph as SVG (options: tc.draw_graph's)."""
-    display(SVG(render_svg(tc.draw_graph(root, **options).source)))
+    # the graph's own display, its SVG fitted to the cell (the scrolling HTML view left out:
+    # GitHub's notebook viewer strips inline SVG from HTML)
+    display(tc.draw_graph(root, **options), exclude=["text/html"])
 
 
 expected = {}  # the assignment's expected outputs, collected for the table at the end
