@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import Phase, find, given, settings
+from hypothesis import Phase, assume, find, given, settings
 from hypothesis import strategies as st
 
 import tinygrad_course as tc
@@ -329,10 +329,16 @@ def test_each_classic_mistake_fails_with_the_documented_message(mistake):
 @settings(max_examples=30)
 @given(layer=layers())
 def test_each_mistake_is_caught_wherever_it_changes_a_gradient(mistake, layer):
+    """Caught where the mistake moves a gradient well past the checker's tolerance, passed
+    where it moves none; a draw in between (e.g. tanh' at z = −0.018, where 1 − z² and
+    1 − tanh²z differ by 1e-4 of a tiny dZ) claims neither and is not counted."""
     right, wrong = layer_expected(layer), layer_expected(layer, mistake)
-    differs = any(np.shape(right[k]) != np.shape(wrong[k])
-                  or relative_difference(right[k], wrong[k]) > 1e-9 for k in right)
-    if differs:
+    if any(np.shape(right[k]) != np.shape(wrong[k]) for k in right):
+        failure(layer.cost, layer.inputs, wrong)
+        return
+    moved = max(relative_difference(right[k], wrong[k]) for k in right)
+    assume(moved <= 1e-9 or moved >= 1e-3)
+    if moved >= 1e-3:
         failure(layer.cost, layer.inputs, wrong)
     else:
         assert_gradients_match(layer.cost, layer.inputs, wrong)
