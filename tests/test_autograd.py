@@ -298,3 +298,17 @@ def test_micrograd_unary_functions(fn, derivative):
         t = tc.Tensor(x, requires_grad=True)
         fn(t).backward()
         assert abs(t.grad - derivative(x)) < 1e-12
+
+
+@pytest.mark.parametrize("dtype, shape", [(np.float64, ()), (np.float32, (1, 1)),
+                                          (np.float16, (1,))])
+def test_the_seed_of_each_pass_is_a_fresh_one_of_the_roots_dtype_and_shape(dtype, shape):
+    # dJ/dJ = 1 comes from a cached template, copied per pass: a leaf's .grad is that copy
+    for _ in range(2):
+        J = tc.Tensor(np.full(shape, 2.0, dtype), requires_grad=True)
+        J.backward()
+        assert J.grad.dtype == dtype and J.grad.shape == shape and J.grad == 1
+        J.grad += 5  # the user owns it: the next pass must still start from 1
+    leaf = tc.Tensor(np.full(shape, 3.0, dtype), requires_grad=True)
+    (leaf * 2).backward()
+    assert leaf.grad == 2 and leaf.grad.dtype == dtype

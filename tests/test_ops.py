@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import operator
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,6 +212,28 @@ def test_binary_cross_entropy_is_finite_when_a_saturates():
     assert np.isfinite(J.item())
     J.backward()
     assert np.isfinite(a.grad).all()
+
+
+# σ's forward skips numpy's errstate when no exp(−z) can overflow: the same bits either way
+EXTREME_Z = st.one_of(st.floats(-800, 800), st.sampled_from(
+    [-np.inf, np.inf, np.nan, -708.8, -709.8, -745.2, -87.7, -88.8, -11.1]))
+
+
+@settings(max_examples=60)
+@given(z=st.lists(EXTREME_Z, min_size=0, max_size=6),
+       dtype=st.sampled_from([np.float64, np.float32, np.float16]))
+def test_sigmoid_is_the_plain_formula_bit_for_bit_and_never_warns(z, dtype):
+    with np.errstate(over="ignore"):
+        zs = np.array([z], dtype=dtype)
+        expected = 1.0 / (1.0 + np.exp(-zs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning would be an error here
+        got = ops.elementwise._sigmoid(zs)
+        t = tc.sigmoid(tc.Tensor(zs))
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(t.data, expected)
+    assert got.dtype == expected.dtype
+    assert np.all(got[zs < -746] == 0)  # exp(−z) = inf: σ exactly 0
 
 
 @settings(max_examples=60)

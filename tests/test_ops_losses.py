@@ -17,6 +17,7 @@ import tinygrad_course as tc
 from tinygrad_course import nn, ops
 from tinygrad_course import oracles as O
 from tinygrad_course.gradcheck import engine_gradients, numerical_gradients
+from tinygrad_course.ops.losses import _any_saturated, _saturated
 from tinygrad_course.testing import arrays, course_grads
 
 COVERED = {"categorical_cross_entropy", "categorical_cross_entropy_with_logits"}
@@ -103,6 +104,23 @@ def test_unsaturated_cost_is_the_two_input_node_bit_for_bit(data):
     assert J.item() == -np.add.reduce(y * np.log(a) + (1 - y) * np.log(1 - a), axis=None) / m
     dA = 1.0 * (a - y) / np.maximum(a * (1 - a), np.finfo(float).tiny) / m
     np.testing.assert_array_equal(zt.grad, dA * a * (1 - a))
+
+
+# the saturation check, from argmin and argmax: what the reductions it replaced said
+SAT_VALUES = st.sampled_from([0.0, 5e-324, 2e-308, 2.2250738585072014e-308, 1e-300, 0.5,
+                              1 - 2**-53, 1.0, np.nan])
+
+
+@given(a=st.lists(st.one_of(SAT_VALUES, st.floats(0, 1)), min_size=0, max_size=6),
+       rows=st.booleans())
+def test_the_saturation_check_is_the_two_reductions_it_replaced(a, rows):
+    arr = np.array(a, dtype=np.float64).reshape((1, -1) if rows else (-1, 1))
+    tiny = np.finfo(np.float64).tiny
+    reductions = bool(np.minimum.reduce(arr, axis=None, initial=1.0) < tiny
+                      or np.maximum.reduce(arr, axis=None, initial=0.0) >= 1)
+    assert _any_saturated(arr) is reductions
+    if not np.isnan(arr).any():  # a NaN makes both say False, as the reduction did
+        assert reductions == bool(_saturated(arr).any())
 
 
 @given(data=st.data())

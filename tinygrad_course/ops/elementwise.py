@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from numbers import Number
 from typing import Any
 
@@ -12,8 +13,22 @@ from .core import Op, broadcast_rule, describe
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):  # exp(-z) = inf for z < -709 gives exactly 0: fine
+    """σ(z) = 1 / (1 + e^(−z)). exp(−z) overflows to inf for z below −log(max float) (−709 in
+    float64), which gives exactly 0, as it should; numpy would warn there, so that case runs
+    under errstate. Entering errstate costs a quarter of σ itself on the flower network's
+    (1, 400), so an array whose smallest z cannot overflow (one argmin) does without it."""
+    if type(z) is np.ndarray and z.dtype.kind == "f" and z.size \
+            and z.item(z.argmin()) > _exp_floor(z.dtype):
         return 1.0 / (1.0 + np.exp(-z))
+    with np.errstate(over="ignore"):  # (and the tracer's Sym values: one np.exp line)
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@functools.cache
+def _exp_floor(dtype: np.dtype) -> float:
+    """A z above which exp(−z) cannot overflow in the float dtype, with a margin:
+    −(log(max) − 1), −708.8 for float64, −87.7 for float32."""
+    return -(float(np.log(np.finfo(dtype).max)) - 1.0)
 
 
 
