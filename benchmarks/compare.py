@@ -7,6 +7,12 @@ and of this checkout, one right after the other, alternating which goes first (A
 drift then hits both about equally, and a round's ratio engine_now / engine_then is a paired
 measurement; the report gives the median over rounds and their range, and each tree's
 engine/numpy ratio as a cross-check (the numpy baseline is the same code in both trees).
+
+``--instructions N`` counts instead of timing: the machine instructions of N engine steps in
+each tree, under valgrind's callgrind (one process with 3 warm-up steps and N more, minus one
+with the 3 alone; one BLAS thread, PYTHONHASHSEED=0). A count does not move with the load of
+a shared machine, so it shows a difference of 1 % that timing on such a machine cannot; it
+does not see what memory and caches add to the time.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +51,72 @@ def time_in(tree: Path, key: str, impl: str, quick: bool, iters: int, seconds: f
                                                        [f"exit {proc.returncode}"])[-1])
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return float(statistics.median(result["times"]))
+
+
+STEPS = """
+import sys
+from benchmarks import workloads as W
+from benchmarks import {module} as impl
+w = W.workload(sys.argv[1], quick=sys.argv[3] == "1")
+X, Y, _ = W.make_data(w)
+runner = impl.make(w, W.make_params(w), X, Y)
+for _ in range(3 + int(sys.argv[2])):
+    runner.step()
+"""
+MODULES = {"numpy": "handwritten", "engine": "engine"}
+
+
+def collected(valgrind_output: str) -> int:
+    """The instruction count callgrind reports ("Collected : 1234") in its output."""
+    found = re.findall(r"Collected : (\d+)", valgrind_output)
+    if not found:
+        raise SystemExit("valgrind printed no instruction count:\n" + valgrind_output[-2000:])
+    return int(found[-1])
+
+
+def instructions_in(tree: Path, key: str, impl: str, steps: int, quick: bool) -> float:
+    """Instructions per step of ``impl`` on ``key`` in ``tree``: (count of 3 + steps steps −
+    count of 3) / steps, each in a fresh interpreter under callgrind."""
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1",
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    data = default_data_dir()
+    if data is not None:
+        env.setdefault("TINYGRAD_COURSE_DATA", str(data))
+    code = STEPS.format(module=MODULES[impl])
+    counts = []
+    for n in (0, steps):
+        proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                               sys.executable, "-c", code, key, str(n), "1" if quick else "0"],
+                              cwd=tree, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"{tree}: {key} {impl} under valgrind: exit {proc.returncode}\n"
+                             + proc.stderr[-2000:])
+        counts.append(collected(proc.stderr))
+    return (counts[1] - counts[0]) / steps
+
+
+def count(base: Path, keys: list[str], steps: int, quick: bool) -> list[dict[str, Any]]:
+    rows = []
+    for key in keys:
+        numpy = instructions_in(ROOT, key, "numpy", steps, quick)
+        then = instructions_in(base, key, "engine", steps, quick)
+        now = instructions_in(ROOT, key, "engine", steps, quick)
+        rows.append({"key": key, "numpy": numpy, "then": then, "now": now})
+        print(f"{key}: engine instructions now/then {now / then:.4f}", file=sys.stderr,
+              flush=True)
+    return rows
+
+
+def count_report(rev: str, rows: list[dict[str, Any]], steps: int, command: str) -> str:
+    lines = [f"Command: `{command}` (instructions per step, callgrind, {steps} steps)", "",
+             f"| workload | hand-written numpy | engine at {rev} | engine now "
+             "| engine now / then |",
+             "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        ratio = r["now"] / r["then"]
+        lines.append(f"| {r['key']} | {r['numpy']:,.0f} | {r['then']:,.0f} | {r['now']:,.0f} | "
+                     f"{ratio:.4f} ({(ratio - 1) * 100:+.2f} %) |")
+    return "\n".join(lines) + "\n"
 
 
 def extract(rev: str, into: Path) -> Path:
@@ -96,14 +170,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-iters", type=int, default=20, help="timed steps per process")
     p.add_argument("--min-time", type=float, default=1.0, help="timed seconds per process")
     p.add_argument("--quick", action="store_true", help="tiny sizes: proves it runs")
+    p.add_argument("--instructions", type=int, metavar="N", default=0,
+                   help="count the instructions of N engine steps under valgrind instead of "
+                        "timing (apt install valgrind)")
     opts = p.parse_args(argv)
     keys = [k for k in opts.only.split(",") if k]
     for bad in [k for k in keys if k not in WORKLOADS]:
         raise SystemExit(f"unknown workload {bad!r}: workloads {', '.join(WORKLOADS)}")
     command = "python -m benchmarks.compare " + " ".join(argv if argv is not None
                                                           else sys.argv[1:])
+    if opts.instructions < 0:
+        raise SystemExit("--instructions takes a number of steps, at least 1")
+    if opts.instructions and shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt install valgrind)")
     with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
         base = extract(opts.rev, Path(tmp))
+        if opts.instructions:
+            counted = count(base, keys, opts.instructions, opts.quick)
+            print(count_report(opts.rev, counted, opts.instructions, command))
+            return 0
         rows = compare(base, keys, opts.rounds, opts.quick, opts.min_iters, opts.min_time)
     print(report(opts.rev, rows, opts.rounds, command))
     return 0

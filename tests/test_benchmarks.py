@@ -105,6 +105,44 @@ def test_compare_refuses_an_unknown_commit():
         compare.main(["no-such-commit", "--quick", "--only", "D"])
 
 
+FAKE_VALGRIND = """#!{python}
+# valgrind's stand-in: runs the command it is given for real, then reports a count that grows
+# by 1000 a step, in callgrind's words
+import subprocess, sys
+cmd = [a for a in sys.argv[1:] if not a.startswith("--")]
+proc = subprocess.run(cmd)
+steps = int(cmd[-2])
+print(f"==1== Collected : {{10_000_000 + 1000 * (3 + steps)}}", file=sys.stderr)
+sys.exit(proc.returncode)
+"""
+
+
+def test_compare_counts_instructions_in_both_trees(tmp_path, monkeypatch, capsys):
+    """``--instructions N``: each tree's step runs 3 + N and 3 times under valgrind (here a
+    stand-in that runs the code for real and counts 1000 a step) and the report divides."""
+    from benchmarks import compare
+
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    fake = tmp_path / "valgrind"
+    fake.write_text(FAKE_VALGRIND.format(python=sys.executable))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert compare.main(["HEAD", "--quick", "--only", "D", "--instructions", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| workload | hand-written numpy | engine at HEAD | engine now | engine now / then |" \
+        in out
+    assert "| D | 1,000 | 1,000 | 1,000 | 1.0000 (+0.00 %) |" in out
+
+
+def test_compare_reads_callgrinds_count_or_says_it_found_none():
+    from benchmarks import compare
+
+    assert compare.collected("==7== Events    : Ir\n==7== Collected : 123456789\n") == 123456789
+    with pytest.raises(SystemExit, match="no instruction count"):
+        compare.collected("valgrind: command not found")
+
+
 def test_quick_run_has_the_compiled_column_and_the_paired_rows(tmp_path):
     raw = tmp_path / "raw.json"
     proc = subprocess.run(
