@@ -24,7 +24,7 @@ from hypothesis.extra import numpy as hnp
 
 from tinygrad_course import oracles as O
 from tinygrad_course._rng import as_rng
-from tinygrad_course.gradcheck import CloseEnough
+from tinygrad_course.gradcheck import CloseEnough, relative_difference
 
 LONG = np.longdouble
 EPS = 1e-6
@@ -111,15 +111,18 @@ def numerical_param_grads(params: dict, X, Y, hidden: str) -> dict:
     return grads
 
 
-def rel_diff(g, g_num) -> float:
-    """||g - g'|| / (||g|| + ||g'||) over arrays or dicts of arrays (concatenated)."""
+def flat(g, g_num) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays, or dicts of arrays concatenated in g_num's sorted keys, as two flat vectors."""
     if isinstance(g, dict):
         keys = sorted(g_num)
         g = np.concatenate([np.ravel(g[k]) for k in keys])
         g_num = np.concatenate([np.ravel(g_num[k]) for k in keys])
-    g, g_num = np.ravel(g), np.ravel(g_num)
-    den = np.linalg.norm(g) + np.linalg.norm(g_num)
-    return 0.0 if den == 0 else float(np.linalg.norm(g - g_num) / den)
+    return np.ravel(g), np.ravel(g_num)
+
+
+def rel_diff(g, g_num) -> float:
+    """||g - g'|| / (||g|| + ||g'||) over arrays or dicts of arrays (concatenated)."""
+    return relative_difference(*flat(g, g_num))
 
 
 LONG_EPS = float(np.finfo(LONG).eps)
@@ -137,11 +140,7 @@ def fd_floor(f: float, n: int) -> float:
 def agrees(g, g_num, f: float, scale: float = 1.0) -> bool:
     """g and the finite differences g_num (already multiplied by ``scale``) agree by AGREE:
     relative difference < TOL, or a difference within the differences' own noise."""
-    if isinstance(g, dict):
-        keys = sorted(g_num)
-        g = np.concatenate([np.ravel(g[k]) for k in keys])
-        g_num = np.concatenate([np.ravel(g_num[k]) for k in keys])
-    g, g_num = np.ravel(g), np.ravel(g_num)
+    g, g_num = flat(g, g_num)
     return AGREE.agree(g, g_num, noise=scale * fd_floor(f, g_num.size))
 
 
