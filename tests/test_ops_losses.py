@@ -5,6 +5,7 @@ differences and, for second derivatives, finite differences of the first gradien
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,48 @@ def test_unsaturated_cost_is_the_two_input_node_bit_for_bit(data):
     assert J.item() == -np.add.reduce(y * np.log(a) + (1 - y) * np.log(1 - a), axis=None) / m
     dA = 1.0 * (a - y) / np.maximum(a * (1 - a), np.finfo(float).tiny) / m
     np.testing.assert_array_equal(zt.grad, dA * a * (1 - a))
+
+
+@given(data=st.data())
+def test_the_checked_form_without_floors_is_the_floored_one_bit_for_bit(data):
+    # the engine and the traced code leave the floors out of J and its VJPs where σ rounded no
+    # a to 0 or 1; there each floor returns its input, down to a(1 − a) just above tiny
+    m = data.draw(st.integers(1, 6), label="m")
+    z = np.array([data.draw(st.one_of(st.floats(-708, 36.7), st.sampled_from(
+        [-708.0, -700.0, -40.0, 0.0, 36.0, 36.7])), label="z") for _ in range(m)]).reshape(1, m)
+    with sig_quiet():
+        a = SIG(z)
+    assert not _any_saturated(a)
+    y = data.draw(st.one_of(arrays((1, m), "unit_open"),
+                            st.just(np.round(data.draw(arrays((1, m), "unit_open"))))), label="Y")
+    g = data.draw(st.sampled_from([1.0, -2.5, 1e-3]), label="g")
+    floored, checked = ops.BCE.forward(a, y), ops.BCE.forward(a, y, unsaturated=True)
+    np.testing.assert_array_equal(checked, floored)
+    for vjp in ops.BCE.vjps[:2]:
+        np.testing.assert_array_equal(vjp(g, floored, a, y, unsaturated=True),
+                                      vjp(g, floored, a, y))
+    zt = tc.Tensor(z, requires_grad=True)
+    J = tc.binary_cross_entropy(tc.sigmoid(zt), y)
+    assert J._params == {"unsaturated": True} and J.item() == float(floored)
+
+
+def test_a_trace_made_where_sigma_saturates_computes_no_log_of_zero():
+    z = np.array([[-800.0, 0.5, 40.0]])
+    y = np.array([[1.0, 0.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a log 0 or 0/0 of the trace-time values would raise
+        traced = tc.trace(lambda z: tc.binary_cross_entropy(tc.sigmoid(z), y),
+                          tc.Tensor(z, requires_grad=True))
+        J, (dz,) = traced(z)
+        J2, (dz2,) = traced(np.array([[-1.0, 0.5, 2.0]]))
+    assert "check_unsaturated" in traced.source
+    zt = tc.Tensor(z, requires_grad=True)
+    with sig_quiet():
+        J0 = tc.binary_cross_entropy(tc.sigmoid(zt), y)
+    J0.backward()
+    assert J == J0.item()
+    np.testing.assert_array_equal(dz, zt.grad)
+    assert np.isfinite(J2) and np.isfinite(dz2).all()
 
 
 # the saturation check, from argmin and argmax: what the reductions it replaced said

@@ -520,9 +520,12 @@ def test_the_cost_of_sigma_is_the_course_s_with_a_check_and_no_saturation_code()
     assert "check_unsaturated(A2)" in src and "np.where" not in src and "log1p" not in src
     lines = src.splitlines()
     check = lines.index("    check_unsaturated(A2)")
-    assert lines[check - 1].startswith("    # J as written holds where σ rounded no A2 to 0")
-    assert any(line.startswith("    J = ") for line in lines[:check])
-    assert all("-=" not in line and "dW" not in line for line in lines[:check])
+    assert lines[check - 1].startswith("    # the cost, as written where σ rounded no A2 to 0")
+    # checked before the cost takes a log, which then needs no floor (np.maximum(A2, 5e-324))
+    assert all("np.log" not in line for line in lines[:check])
+    J = next(i for i, line in enumerate(lines) if line.startswith("    J = "))
+    assert check < J and "np.log(A2)" in src and "np.maximum" not in src
+    assert all("-=" not in line and "dW" not in line for line in lines[:J])
 
 
 @pytest.mark.parametrize("sgd", [False, True])

@@ -127,8 +127,11 @@ class Tensor:
         return self._changes[0] if hasattr(self, "_changes") else 0
 
     def _bump(self) -> None:
-        _CLOCK[0] += 1
-        self._changes = (self.version + 1, _CLOCK[0])
+        clock = _CLOCK[0] = _CLOCK[0] + 1
+        try:  # (not self.version: a step bumps every parameter, and this is half the cost)
+            self._changes = (self._changes[0] + 1, clock)
+        except AttributeError:  # the first change
+            self._changes = (1, clock)
 
     # ---- what the node is -------------------------------------------------------------
     @property

@@ -97,12 +97,6 @@ class _Replay:
         """The inputs a step made with sgd=True changes in place (those with a gradient)."""
         return tuple(i for i, want in enumerate(self.wants) if want)
 
-    def __call__(self, *args: Any) -> tuple[Any, tuple[np.ndarray | None, ...]]:
-        J, grads = self.run(*args)
-        if self.scalars and not self.written.scalar:  # 0-d gradients as 0-d arrays, as .grad
-            grads = tuple(np.asarray(g) if isinstance(g, np.generic) else g for g in grads)
-        return J, grads
-
 
 class Traced:
     """A traced function: call it with new inputs of the same shapes and dtypes; a new
@@ -172,18 +166,21 @@ class Traced:
             replay = self.trace(*inputs)
             values, _, _ = self._inputs(inputs)
         self._last = replay
-        args = values if not self.sgd else [*values, float(learning_rate)]  # type: ignore[arg-type]
+        if self.sgd:
+            values.append(float(learning_rate))  # type: ignore[arg-type]
         try:
-            J, grads = replay(*args)
+            J, grads = replay.run(*values)
         except _Saturated:  # raised before anything changed in place
-            J, grads = self._saturated(replay, inputs)(*args)
-        if not self.sgd:
-            return _number(J), grads
-        for i in replay.updated:
-            x = inputs[i]
-            if isinstance(x, Tensor):
-                x._bump()  # changed in place, as the models' own step counts it
-        return _number(J), grads
+            replay = self._saturated(replay, inputs)
+            J, grads = replay.run(*values)
+        if replay.scalars and not replay.written.scalar:  # 0-d gradients as 0-d arrays
+            grads = tuple(np.asarray(g) if isinstance(g, np.generic) else g for g in grads)
+        if self.sgd:
+            for i in replay.updated:
+                x = inputs[i]
+                if isinstance(x, Tensor):
+                    x._bump()  # changed in place, as the models' own step counts it
+        return float(J) if type(J) is np.float64 else _number(J), grads
 
     def _inputs(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], tuple[bool, ...],
                                                        list[str | None]]:
@@ -210,7 +207,7 @@ def _number(J: Any) -> float:
 
 
 def _signature(values: list[np.ndarray]) -> tuple[Any, ...]:
-    return tuple((v.shape, v.dtype) for v in values)
+    return tuple([(v.shape, v.dtype) for v in values])
 
 
 # ---- the trace ------------------------------------------------------------------------------
@@ -371,8 +368,12 @@ class _Builder:
                     f"tc.trace: {describe(t)} is computed by the custom op {t._op.name}, whose "
                     "backward reads the cache its forward filled: a trace cannot replay that "
                     "yet. Trace a function without custom ops, or run it eagerly")
+            a = t._inputs[0] if t._op is BCE else None
+            if len(t._inputs) == 2 and isinstance(a, Tensor) and a._op is SIGMOID:
+                self._check(t, a)  # before the logs, which have no floor (losses.py)
             args = [self._operand(x) for x in t._inputs]
             result = self._apply(t._op.forward, args, t._params, f"{t._op.name}_forward")
+            prog.block = _FORWARD
             if result.expr in assigned:  # the op handed back its input: a name of its own
                 result = self.prog.alias(result, None)
             assigned.add(result.expr)
@@ -381,17 +382,14 @@ class _Builder:
             elif result.expr.hint is None:
                 result.expr.hint = self.ids[t]
             self.sym[t] = result
-            a = t._inputs[0] if t._op is BCE else None
-            if len(t._inputs) == 2 and isinstance(a, Tensor) and a._op is SIGMOID:
-                self._check(t, a)
 
     def _check(self, node: Tensor, a: Tensor) -> None:
-        """The two-input cost of A = σ(Z) holds where σ rounded no a to 0 or 1: a statement
-        that checks it at run time (the saturated form runs where it fails)."""
-        self.prog.block = _Block(node, None, "check")
+        """The two-input cost of A = σ(Z), without the floors of its logs, holds where σ
+        rounded no a to 0 or 1: a statement that checks it at run time, before the cost (the
+        saturated form runs where it fails)."""
+        self.prog.block = _Block(node, None, "check")  # the cost's lines follow in this block
         self.effects.append(self.prog.effect(_check_unsaturated, "check_unsaturated",
                                              (self.sym[a],)))
-        self.prog.block = _FORWARD
 
     def _operand(self, x: Any) -> Any:
         if isinstance(x, Tensor):
@@ -538,7 +536,8 @@ class _Builder:
             return "forward"
         if isinstance(block, _Block) and block.note == "check":
             a = self.ids[block.node._inputs[0]]  # type: ignore[union-attr]
-            return f"J as written holds where σ rounded no {a} to 0 or 1 (else: the saturated form)"
+            return (f"the cost, as written where σ rounded no {a} to 0 or 1 (else the "
+                    "saturated form runs)")
         if not isinstance(block, _Block) or block.forward is None or block.node is None:
             return None
         if block.note == "seed":

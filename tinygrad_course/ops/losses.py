@@ -56,10 +56,14 @@ def _any_saturated(a: np.ndarray) -> bool:
     return a.item(a.argmin()) < _tiny_of(a.dtype) or a.item(a.argmax()) >= 1
 
 
-def _bce(a: np.ndarray, y: Any, z: np.ndarray | None = None) -> np.ndarray:
-    lo = _subnormal_of(a.dtype)
+def _bce(a: np.ndarray, y: Any, z: np.ndarray | None = None,
+         unsaturated: bool = False) -> np.ndarray:
     m = a.shape[-1] if a.ndim else 1
-    losses = y * np.log(np.maximum(a, lo)) + (1 - y) * np.log(np.maximum(1 - a, lo))
+    if unsaturated:  # a = σ(z) holds no 0 or 1 (checked): the floors below would change nothing
+        losses = y * np.log(a) + (1 - y) * np.log(1 - a)
+    else:
+        lo = _subnormal_of(a.dtype)
+        losses = y * np.log(np.maximum(a, lo)) + (1 - y) * np.log(np.maximum(1 - a, lo))
     if z is not None:  # a = σ(z), saturated somewhere: those losses from z, as the logits form
         losses = np.where(_saturated(a), z * y - np.maximum(z, 0)
                           - np.log1p(np.exp(-np.abs(z))), losses)
@@ -75,8 +79,10 @@ def _n(shape: tuple[int, ...]) -> int:
     return shape[-1] if shape else 1
 
 
-def _log_odds(a: Any, z: Any) -> Any:
+def _log_odds(a: Any, z: Any, unsaturated: bool = False) -> Any:
     """log((1 − a)/a) = −z, from z where σ rounded a (there the clipped logs say nothing)."""
+    if unsaturated:
+        return log(1 - a) - log(a)
     d = log(clip(1 - a, lo=_tiny(a))) - log(clip(a, lo=_tiny(a)))
     if z is None:
         return d
@@ -87,11 +93,15 @@ def _log_odds(a: Any, z: Any) -> Any:
 # The third input z exists only when a = σ(z) has saturated elements (see
 # binary_cross_entropy). There dJ/dz = (a − y)/m goes straight to z and a gets no share, so
 # σ's VJP passes 0; everywhere else the two-input formulas run unchanged, bit for bit.
+# ``unsaturated=True``: a = σ(z) was checked to hold no 0 or 1, so the floors that keep the
+# logs and a(1 − a) finite there are left out (they would return their input unchanged).
 BCE = Op("binary_cross_entropy", "L(a, y)", _bce,
-         vjps=(lambda g, out, a, y, z=None:
+         vjps=(lambda g, out, a, y, z=None, unsaturated=False:
                (g * (a - y) if z is None else g * (a - y) * ~_saturated(_data(a)))
-               / clip(a * (1 - a), lo=_tiny(a)) / _n(a.shape),
-               lambda g, out, a, y, z=None: _widen(g * _log_odds(a, z) / _n(a.shape), a, y),
+               / (a * (1 - a) if unsaturated else clip(a * (1 - a), lo=_tiny(a)))
+               / _n(a.shape),
+               lambda g, out, a, y, z=None, unsaturated=False:
+               _widen(g * _log_odds(a, z, unsaturated) / _n(a.shape), a, y),
                lambda g, out, a, y, z: g * (a - y) * _saturated(_data(a)) / _n(a.shape)),
          derivs=("(a−y)/(a(1−a))/m", "log((1−a)/a)/m", "(a−y)/m where σ(z) rounds to 0 or 1"),
          rule=broadcast_rule)
@@ -155,11 +165,15 @@ def binary_cross_entropy(a: Any, y: Any) -> Any:
         # values): the two-input form, with a check that nothing saturates, and the
         # three-input form, which runs where the check fails
         guard = _TRACE.guard if _TRACING[0] else None
-        if guard is not None:
-            saturated = getattr(guard, "saturated_form", False)
-            return BCE(a, y, a._inputs[0]) if saturated else BCE(a, y)
+        if guard is not None:  # (the two-input form's code checks before it takes a log)
+            if getattr(guard, "saturated_form", False):
+                return BCE(a, y, a._inputs[0])
+            # without the floors, unless the values traced on saturate (the trace would
+            # compute log 0 with them; floored, the code is the same numbers where it runs)
+            return BCE(a, y, unsaturated=not _any_saturated(a._value))
         if _any_saturated(a._value):
             return BCE(a, y, a._inputs[0])
+        return BCE(a, y, unsaturated=True)
     else:
         _probabilities(BCE, a, y, "binary_cross_entropy_with_logits")
     return BCE(a, y)
