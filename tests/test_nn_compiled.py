@@ -113,3 +113,87 @@ def test_the_logistic_regression_step_source():
     assert "Z = w.T @ X + b" in src and "dw = (dZ @ X.T).T" in src
     assert "w -= learning_rate * dw" in src
 
+
+
+# ---- simplify=True: the course's dZ^[L] = (A^[L] − Y)/m in the compiled step ------------------
+def assert_close_models(a: nn.Model, b: nn.Model, rtol: float) -> None:
+    for (name, p), q in zip(a.parameters().items(), b.parameters().values()):
+        scale = np.max(np.abs(p.data))
+        np.testing.assert_allclose(q.data, p.data, rtol=rtol, atol=rtol * scale, err_msg=name)
+
+
+def test_the_course_algebra_step_keeps_the_flower_run_to_rounding():
+    """(A − Y)/m rounds otherwise than the two VJPs it replaces. The flower run at α = 1.2 keeps
+    that to rounding for its first 7000 iterations (it then reaches the stretch where its cost
+    rises and falls, and where the course's own printed copies disagree: course-results.md)."""
+    X, Y = datasets.planar_flower()
+    make = lambda: nn.DeepNN([2, 4, 1], hidden_activation="tanh", init="small",  # noqa: E731
+                             rng=np.random.RandomState(2))
+    eager, course = pair(make)
+    costs = eager.fit(X, Y, 1.2, 7000)
+    np.testing.assert_allclose(course.fit(X, Y, 1.2, 7000, compiled=True, simplify=True), costs,
+                               rtol=1e-12, atol=0)
+    assert_close_models(eager, course, 1e-10)
+    assert course.accuracy(X, Y) == eager.accuracy(X, Y)
+
+
+def test_the_course_algebra_step_on_the_4_layer_cat_network(cats):
+    X, Y, _, _ = cats
+    make = lambda: nn.DeepNN([12288, 20, 7, 5, 1], init="xavier",  # noqa: E731
+                             rng=np.random.RandomState(1))
+    eager, course = pair(make)
+    np.testing.assert_allclose(course.fit(X, Y, 0.0075, 30, compiled=True, simplify=True),
+                               eager.fit(X, Y, 0.0075, 30), rtol=1e-12, atol=0)
+    assert_close_models(eager, course, 1e-10)
+
+
+@pytest.mark.full_course  # 2 × 2000 iterations on the cats: run with -m full_course
+def test_week2_logistic_regression_with_the_course_algebra(cats):
+    X, Y, Xt, Yt = cats
+    eager, course = pair(lambda: nn.LogisticRegression(X.shape[0]))
+    costs = eager.fit(X, Y, 0.005, 2000)
+    np.testing.assert_allclose(course.fit(X, Y, 0.005, 2000, compiled=True, simplify=True),
+                               costs, rtol=1e-12, atol=0)
+    assert round(costs[1900], 6) == 0.140872
+    assert course.accuracy(X, Y) == eager.accuracy(X, Y)
+    assert course.accuracy(Xt, Yt) == eager.accuracy(Xt, Yt) == 0.7
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=0, max_size=3),
+       st.sampled_from(list(nn.ACTIVATIONS)), st.integers(1, 12), st.integers(0, 2**31 - 1))
+def test_drawn_networks_step_with_the_course_algebra(hidden, activation, m, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(3, m))
+    Y = (rng.random((1, m)) > 0.5).astype(np.float64)
+    make = lambda: nn.DeepNN([3, *hidden, 1], hidden_activation=activation,  # noqa: E731
+                             init="xavier", rng=seed)
+    eager, course = pair(make)
+    J0, J = eager.step(X, Y, 0.5), course.step(X, Y, 0.5, compiled=True, simplify=True)
+    assert J == J0  # the forward pass and the cost are the same lines
+    for (name, p), q in zip(eager.parameters().items(), course.parameters().values()):
+        # dZ^[L] = (A − Y)/m and the two VJPs it replaces differ by a few roundings of each
+        # element; what they feed stays within the oracle tests' 1e-9 (test_tracer.py)
+        scale = np.max(np.abs(p.grad))
+        np.testing.assert_allclose(q.grad, p.grad, rtol=1e-9, atol=1e-12 * scale, err_msg=name)
+
+
+def test_the_course_algebra_step_source_writes_dz_in_one_line():
+    model = nn.DeepNN([2, 4, 1], hidden_activation="tanh", rng=1)
+    X, Y = np.zeros((2, 400)), np.zeros((1, 400))
+    src = model.step_source(X, Y, simplify=True)
+    assert "    dZ2 = (A2 - Y) / 400\n" in src and "dA2" not in src
+    assert "dA2" in model.step_source(X, Y)  # the literal chain rule, by default
+    assert "W1 -= learning_rate * dW1" in src
+    assert "dA2" not in model.step_source(X, Y, executed=True, simplify=True)
+
+
+def test_simplify_is_for_the_compiled_step():
+    model = nn.DeepNN([2, 3, 1], rng=0)
+    X, Y = np.ones((2, 5)), np.ones((1, 5))
+    before = {k: p.data.copy() for k, p in model.parameters().items()}
+    for call in (lambda: model.step(X, Y, 0.1, simplify=True),
+                 lambda: model.fit(X, Y, 0.1, 2, simplify=True)):
+        with pytest.raises(ValueError, match="simplify=True .* use it with compiled=True"):
+            call()
+    assert all(np.array_equal(p.data, before[k]) for k, p in model.parameters().items())
