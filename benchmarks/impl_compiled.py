@@ -3,6 +3,8 @@
 A–F: ``model.step(X, Y, learning_rate, compiled=True)`` of the same nn models as
 benchmarks/engine.py builds; the first step (in the warm-up, not timed) traces the model's
 step with the update in place (``W1 -= learning_rate * dW1``), later steps replay it.
+``compiled-course`` (``make_course``) adds ``simplify=True``: dZ^[L] = (A^[L] − Y)/m, the
+line the hand-written baseline writes, instead of the chain rule through dA^[L].
 
 G: the same scalar graphs as engine.py's ScalarMLP and Chain, traced once when the runner is
 built (``tc.trace(loss, *params)``, every weight its own 0-d input); a timed iteration is the
@@ -24,6 +26,8 @@ from .workloads import Params, Workload
 
 
 class _Model(engine._Model):
+    simplify = False
+
     def grads(self) -> Params:
         # the compiled step computes every gradient before its in-place update and leaves
         # them in p.grad: the gradients at the parameters the step started from
@@ -34,7 +38,11 @@ class _Model(engine._Model):
         return out
 
     def step(self) -> None:
-        self.model.step(self.X, self.Y, self.lr, compiled=True)
+        self.model.step(self.X, self.Y, self.lr, compiled=True, simplify=self.simplify)
+
+
+class _CourseModel(_Model):
+    simplify = True
 
 
 class ScalarMLP:
@@ -85,6 +93,11 @@ class Chain:
 
     def step(self) -> None:
         self.traced(*self.values)
+
+
+def make_course(w: Workload, params: Params, X: np.ndarray, Y: np.ndarray) -> Any:
+    """A–F with the course's algebra: ``step(..., compiled=True, simplify=True)``."""
+    return _CourseModel(w, params, X, Y)
 
 
 def make(w: Workload, params: Params, X: np.ndarray, Y: np.ndarray) -> Any:

@@ -56,8 +56,9 @@ def test_write_doc_needs_the_markers(tmp_path):
         run.write_doc(doc, "table\n")
 
 
-@pytest.mark.parametrize("impl", ["engine", "compiled"])
-@pytest.mark.parametrize("key", sorted(WORKLOADS))
+@pytest.mark.parametrize("key, impl", [
+    (k, i) for k in sorted(WORKLOADS) for i in ("engine", "compiled", "compiled-course")
+    if WORKLOADS[k].kind in run.KINDS.get(i, WORKLOADS[k].kind)])
 def test_engine_and_hand_written_agree_on_every_quick_workload(key, impl):
     w = workload(key, quick=True)
     X, Y, _ = make_data(w)
@@ -147,7 +148,8 @@ def test_quick_run_has_the_compiled_column_and_the_paired_rows(tmp_path):
     raw = tmp_path / "raw.json"
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--only", "D,G1",
-         "--impl", "numpy,engine,compiled", "--memory-iters", "0", "--json", str(raw)],
+         "--impl", "numpy,engine,compiled,compiled-course", "--memory-iters", "0",
+         "--json", str(raw)],
         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = proc.stdout
@@ -156,14 +158,17 @@ def test_quick_run_has_the_compiled_column_and_the_paired_rows(tmp_path):
     results = json.loads(raw.read_text())
     for key in ("D", "G1"):
         assert results["checks"][key]["compiled"] < run.GRAD_TOL
+    assert results["checks"]["D"]["compiled-course"] < run.GRAD_TOL
     assert {(p["key"], p["impl"]) for p in results["paired"]} == {
-        (k, i) for k in ("D", "G1") for i in ("numpy", "engine", "compiled")}
+        (k, i) for k in ("D", "G1") for i in ("numpy", "engine", "compiled")} | {
+        ("D", "compiled-course")}  # (G has no σ and cost for the course's algebra)
     for p in results["paired"]:
         assert len(p["ratios"]) == p["blocks"] >= 3 and p["q1"] <= p["median"] <= p["q3"]
     assert ("| workload | A/A: numpy / numpy | engine (nn step) / numpy | "
             "engine compiled / numpy |") in text
     assert "| D: A/A check, numpy / numpy within 1 ± 0.03 |" in text
     assert "| D: engine compiled / hand-written ≤ 1.00 | paired " in text
+    assert "| D: engine compiled, course algebra / hand-written ≤ 1.00 | paired " in text
     assert "| G1: engine compiled ≥ 10× faster than the eager engine |" in text
     assert "Trace / compile:" in text
 
