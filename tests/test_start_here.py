@@ -43,6 +43,24 @@ def argv(command: str) -> list[str]:
     raise AssertionError(f"docs/start-here.md: a command this test cannot run: {command}")
 
 
+def elsewhere(command: str, shown: str) -> list[str]:
+    """What the page says the flower prints on a CPU of another kind: its two network
+    accuracies (the late iterations of that run amplify the last bit numpy's and OpenBLAS's
+    vector code rounds otherwise there), every other line the same."""
+    if command != "python examples/flower.py":
+        return []
+    said = re.search(r"it prints network accuracies ([\d.]+ %) and ([\d.]+ %) instead",
+                     " ".join(DOC.read_text(encoding="utf-8").split()))
+    assert said, "docs/start-here.md names the flower's figures on other CPUs"
+    lines = shown.splitlines(keepends=True)
+    train = re.compile(r"(network accuracy: +)[\d.]+ %")
+    held_out = re.compile(r"(never trained on: )[\d.]+ %")
+    other = [held_out.sub(rf"\g<1>{said[2]}", train.sub(rf"\g<1>{said[1]}", line))
+             for line in lines]
+    assert other != lines
+    return ["".join(other)]
+
+
 def test_the_install_step_is_the_readmes():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     installs = [c for c, _ in commands() if c.startswith("pip install")]
@@ -61,7 +79,8 @@ def test_every_step_runs_in_a_new_folder_and_prints_what_the_page_shows(tmp_path
                              timeout=300, env=env)
         assert out.returncode == 0, f"{command}\n{out.stdout}\n{out.stderr}"
         if shown is not None and shown.endswith("...\n"):  # the first lines of what it prints
-            assert out.stdout.startswith(shown[:-len("...\n")]), command
+            assert any(out.stdout.startswith(text[:-len("...\n")])
+                       for text in (shown, *elsewhere(command, shown))), command
         elif shown is not None:
             assert out.stdout == shown, command
         ran.append(command)
