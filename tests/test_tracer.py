@@ -551,6 +551,39 @@ def test_where_sigma_saturates_the_saturated_form_runs_bit_for_bit_as_backward(s
     assert replay.saturated is not None and len(traced.cache) == 1
     assert "np.where(" in replay.saturated.written.source
     assert "check_unsaturated" not in replay.saturated.written.source
+    assert "    check_saturated(A2)\n" in replay.saturated.written.source
+
+
+def test_while_sigma_stays_saturated_each_step_runs_the_saturated_form_alone():
+    """A training run whose predictions saturated keeps them so: each step then runs the
+    saturated form once, not the ordinary form up to its check and then the saturated one;
+    it goes back where saturation ends. Every call gives backward()'s numbers bit for bit."""
+    arrays, wants = saturating_model_inputs()
+    traced = tc.trace(saturating_cost, *tensors([a.copy() for a in arrays], wants))
+    replay = next(iter(traced.cache.values()))
+    hot = [a.copy() for a in arrays]
+    hot[2] = hot[2] * 1e4
+    runs = []
+
+    def counted(form, name):
+        run = form.run
+        form.run = lambda *args: (runs.append(name), run(*args))[1]
+
+    traced._saturated(replay, tensors(hot, wants))  # traced now, so its runs are counted too
+    counted(replay, "ordinary")
+    counted(replay.saturated, "saturated")
+    for values, expected in [(hot, ["ordinary", "saturated"]), (hot, ["saturated"]),
+                             (hot, ["saturated"]), (arrays, ["saturated", "ordinary"]),
+                             (arrays, ["ordinary"]), (hot, ["ordinary", "saturated"])]:
+        runs.clear()
+        ts = tensors([v.copy() for v in values], wants)
+        J0 = saturating_cost(*ts)
+        J0.backward()
+        J, grads = traced(*values)
+        assert runs == expected
+        assert J == J0.item()
+        for g, t in zip(grads[:4], ts[:4]):
+            assert np.array_equal(g, t.grad) and np.array_equal(np.signbit(g), np.signbit(t.grad))
 
 
 def test_a_trace_made_where_sigma_saturates_replays_the_ordinary_form_elsewhere():

@@ -77,11 +77,23 @@ class _Saturated(Exception):
     """Raised by the generated code where σ rounded an A to 0 or 1: run the saturated form."""
 
 
+class _Unsaturated(Exception):
+    """Raised by the saturated form where σ rounded no A to 0 or 1: run the ordinary form."""
+
+
 def _check_unsaturated(a: np.ndarray) -> None:
     """The check the generated code makes before the cost of A = σ(Z): the two-input cost
     and its VJPs are the ones backward() runs only where σ rounded no a to exactly 0 or 1."""
     if _any_saturated(a):
         raise _Saturated
+
+
+def _check_saturated(a: np.ndarray) -> None:
+    """The saturated form's check, the other way round: backward() takes its cost only where
+    σ rounded some a to 0 or 1. A training run whose predictions have saturated keeps them so
+    for many steps; the replay then runs this form first, and the ordinary one once it fails."""
+    if not _any_saturated(a):
+        raise _Unsaturated
 
 
 @dataclass
@@ -91,6 +103,8 @@ class _Replay:
     wants: tuple[bool, ...]
     scalars: tuple[int, ...] = ()  # the gradients the code computes as numpy scalars (0-d)
     saturated: _Replay | None = None  # the form that runs where the check fails, once traced
+    checks_back: bool = False  # (the saturated form) it checks that saturation remains
+    stay: bool = False  # (the ordinary form) the last call ran the saturated one, which checks
 
     @functools.cached_property
     def updated(self) -> tuple[int, ...]:
@@ -168,10 +182,18 @@ class Traced:
         self._last = replay
         if self.sgd:
             values.append(float(learning_rate))  # type: ignore[arg-type]
+        # both checks raise before anything is changed in place
+        ordinary = replay
+        if replay.stay and replay.saturated is not None:
+            replay = replay.saturated  # it ran last, and checks that it still applies
         try:
             J, grads = replay.run(*values)
-        except _Saturated:  # raised before anything changed in place
-            replay = self._saturated(replay, inputs)
+        except _Saturated:
+            replay = self._saturated(ordinary, inputs)
+            ordinary.stay = replay.checks_back
+            J, grads = replay.run(*values)
+        except _Unsaturated:
+            replay, ordinary.stay = ordinary, False
             J, grads = replay.run(*values)
         if replay.scalars and not replay.written.scalar:  # 0-d gradients as 0-d arrays
             grads = tuple(np.asarray(g) if isinstance(g, np.generic) else g for g in grads)
@@ -289,7 +311,7 @@ def _trace(fn: Callable[..., Tensor], values: list[np.ndarray], wants: tuple[boo
     if not guard.depends(out):
         raise TraceError("tc.trace: the result does not depend on the inputs (it is a "
                          "constant); pass the Tensors it is computed from as inputs")
-    return _Builder(ins, wants, out, simplify, buffers).replay(sgd)
+    return _Builder(ins, wants, out, simplify, buffers, saturated).replay(sgd)
 
 
 class _Block:
@@ -309,9 +331,9 @@ class _Builder:
     passes, and hands the program to the writer."""
 
     def __init__(self, ins: list[Tensor], wants: tuple[bool, ...], root: Tensor,
-                 simplify: bool, buffers: bool = True) -> None:
+                 simplify: bool, buffers: bool = True, saturated: bool = False) -> None:
         self.ins, self.wants, self.root, self.simplify = ins, wants, root, simplify
-        self.buffers = buffers
+        self.buffers, self.saturated = buffers, saturated
         self.in_set = set(ins)
         self.effects: list[Expr] = []
         self.order = topological_order([root])
@@ -345,6 +367,17 @@ class _Builder:
         return candidate
 
     # ---- forward ---------------------------------------------------------------------------
+    @functools.cached_property
+    def checks_back(self) -> Tensor | None:
+        """In the saturated form, the cost of σ whose saturation the code checks, so that a
+        replay can go on with this form while it applies: the only such cost (with two, one
+        may saturate while the other does not, and the ordinary form is always tried first)."""
+        if not self.saturated:
+            return None
+        costs = [t for t in self.order if t._op is BCE and len(t._inputs) == 3
+                 and isinstance(t._inputs[0], Tensor) and t._inputs[0]._op is SIGMOID]
+        return costs[0] if len(costs) == 1 else None
+
     def forward(self) -> None:
         prog = self.prog
         prog.block = _FORWARD
@@ -371,6 +404,8 @@ class _Builder:
             a = t._inputs[0] if t._op is BCE else None
             if len(t._inputs) == 2 and isinstance(a, Tensor) and a._op is SIGMOID:
                 self._check(t, a)  # before the logs, which have no floor (losses.py)
+            elif t is self.checks_back:
+                self._check(t, a, saturated=True)  # type: ignore[arg-type]
             args = [self._operand(x) for x in t._inputs]
             result = self._apply(t._op.forward, args, t._params, f"{t._op.name}_forward")
             prog.block = _FORWARD
@@ -383,13 +418,14 @@ class _Builder:
                 result.expr.hint = self.ids[t]
             self.sym[t] = result
 
-    def _check(self, node: Tensor, a: Tensor) -> None:
+    def _check(self, node: Tensor, a: Tensor, saturated: bool = False) -> None:
         """The two-input cost of A = σ(Z), without the floors of its logs, holds where σ
         rounded no a to 0 or 1: a statement that checks it at run time, before the cost (the
-        saturated form runs where it fails)."""
-        self.prog.block = _Block(node, None, "check")  # the cost's lines follow in this block
-        self.effects.append(self.prog.effect(_check_unsaturated, "check_unsaturated",
-                                             (self.sym[a],)))
+        saturated form runs where it fails). ``saturated``: the saturated form's check that
+        some a still is 0 or 1 (the ordinary form runs where it fails)."""
+        self.prog.block = _Block(node, None, "recheck" if saturated else "check")
+        check = _check_saturated if saturated else _check_unsaturated
+        self.effects.append(self.prog.effect(check, check.__name__[1:], (self.sym[a],)))
 
     def _operand(self, x: Any) -> Any:
         if isinstance(x, Tensor):
@@ -526,7 +562,8 @@ class _Builder:
                         buffers=self.buffers, effects=self.effects)
         scalars = tuple(i for i, r in enumerate(results[1:])
                         if r is not None and isinstance(r.value, np.generic))
-        return _Replay(written, written.compile(), self.wants, scalars)
+        return _Replay(written, written.compile(), self.wants, scalars,
+                       checks_back=self.checks_back is not None)
 
 
     def _title(self, block: Any, line_of: Callable[[Expr], str]) -> str | None:
@@ -534,6 +571,10 @@ class _Builder:
         op with its operands' names when that line is long)."""
         if block is _FORWARD:
             return "forward"
+        if isinstance(block, _Block) and block.note == "recheck":
+            a = self.ids[block.node._inputs[0]]  # type: ignore[union-attr]
+            return (f"the saturated form, where σ rounded some {a} to 0 or 1 (else the "
+                    "ordinary form runs)")
         if isinstance(block, _Block) and block.note == "check":
             a = self.ids[block.node._inputs[0]]  # type: ignore[union-attr]
             return (f"the cost, as written where σ rounded no {a} to 0 or 1 (else the "
