@@ -66,16 +66,25 @@ def test_the_flower_network_is_the_same_bit_for_bit():
     assert compiled.accuracy(X, Y) == eager.accuracy(X, Y)
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.lists(st.integers(1, 5), min_size=0, max_size=3),
-       st.sampled_from(list(nn.ACTIVATIONS)), st.integers(1, 12), st.integers(0, 2**31 - 1))
-def test_drawn_networks_are_the_same_bit_for_bit(hidden, activation, m, seed):
+# a drawn network (hidden sizes, activation, m, seed) and its data
+NETWORKS = (st.lists(st.integers(1, 5), min_size=0, max_size=3),
+            st.sampled_from(list(nn.ACTIVATIONS)), st.integers(1, 12), st.integers(0, 2**31 - 1))
+
+
+def drawn(hidden, activation, m, seed):
+    """X (3, m), 0/1 labels Y, and two identical networks of the drawn shape."""
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(3, m))
     Y = (rng.random((1, m)) > 0.5).astype(np.float64)
     make = lambda: nn.DeepNN([3, *hidden, 1], hidden_activation=activation,  # noqa: E731
                              init="xavier", rng=seed)
-    eager, compiled = pair(make)
+    return (X, Y, *pair(make))
+
+
+@settings(max_examples=25, deadline=None)
+@given(*NETWORKS)
+def test_drawn_networks_are_the_same_bit_for_bit(hidden, activation, m, seed):
+    X, Y, eager, compiled = drawn(hidden, activation, m, seed)
     for _ in range(3):  # step, the other entry point, with its cost before the update
         assert compiled.step(X, Y, 0.5, compiled=True) == eager.step(X, Y, 0.5)
     assert_same_model(eager, compiled)
@@ -160,15 +169,9 @@ def test_week2_logistic_regression_with_the_course_algebra(cats):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.integers(1, 5), min_size=0, max_size=3),
-       st.sampled_from(list(nn.ACTIVATIONS)), st.integers(1, 12), st.integers(0, 2**31 - 1))
+@given(*NETWORKS)
 def test_drawn_networks_step_with_the_course_algebra(hidden, activation, m, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(3, m))
-    Y = (rng.random((1, m)) > 0.5).astype(np.float64)
-    make = lambda: nn.DeepNN([3, *hidden, 1], hidden_activation=activation,  # noqa: E731
-                             init="xavier", rng=seed)
-    eager, course = pair(make)
+    X, Y, eager, course = drawn(hidden, activation, m, seed)
     J0, J = eager.step(X, Y, 0.5), course.step(X, Y, 0.5, compiled=True, simplify=True)
     assert J == J0  # the forward pass and the cost are the same lines
     for (name, p), q in zip(eager.parameters().items(), course.parameters().values()):
