@@ -8,11 +8,12 @@ drift then hits both about equally, and a round's ratio engine_now / engine_then
 measurement; the report gives the median over rounds and their range, and each tree's
 engine/numpy ratio as a cross-check (the numpy baseline is the same code in both trees).
 
-``--instructions N`` counts instead of timing: the machine instructions of N engine steps in
-each tree, under valgrind's callgrind (one process with 3 warm-up steps and N more, minus one
-with the 3 alone; one BLAS thread, PYTHONHASHSEED=0). A count does not move with the load of
-a shared machine, so it shows a difference of 1 % that timing on such a machine cannot; it
-does not see what memory and caches add to the time.
+``--impl compiled`` (or ``compiled-course``) compares the compiled step instead of the eager
+one (both trees must have it). ``--instructions N`` counts instead of timing: the machine
+instructions of N steps in each tree, under valgrind's callgrind (one process with 3 warm-up
+steps and N more, minus one with the 3 alone; one BLAS thread, PYTHONHASHSEED=0). A count
+does not move with the load of a shared machine, so it shows a difference of 1 % that timing
+on such a machine cannot; it does not see what memory and caches add to the time.
 """
 
 from __future__ import annotations
@@ -59,11 +60,16 @@ from benchmarks import workloads as W
 from benchmarks import {module} as impl
 w = W.workload(sys.argv[1], quick=sys.argv[3] == "1")
 X, Y, _ = W.make_data(w)
-runner = impl.make(w, W.make_params(w), X, Y)
+runner = impl.{maker}(w, W.make_params(w), X, Y)
 for _ in range(3 + int(sys.argv[2])):
     runner.step()
 """
-MODULES = {"numpy": "handwritten", "engine": "engine"}
+# module and maker of each implementation this command compares, and its name in the report
+MODULES = {"numpy": ("handwritten", "make"), "engine": ("engine", "make"),
+           "compiled": ("impl_compiled", "make"),
+           "compiled-course": ("impl_compiled", "make_course")}
+NAMES = {"engine": "engine", "compiled": "engine compiled",
+         "compiled-course": "engine compiled, course algebra"}
 
 
 def collected(valgrind_output: str) -> int:
@@ -82,7 +88,8 @@ def instructions_in(tree: Path, key: str, impl: str, steps: int, quick: bool) ->
     data = default_data_dir()
     if data is not None:
         env.setdefault("TINYGRAD_COURSE_DATA", str(data))
-    code = STEPS.format(module=MODULES[impl])
+    module, maker = MODULES[impl]
+    code = STEPS.format(module=module, maker=maker)
     counts = []
     for n in (0, steps):
         proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
@@ -95,27 +102,30 @@ def instructions_in(tree: Path, key: str, impl: str, steps: int, quick: bool) ->
     return (counts[1] - counts[0]) / steps
 
 
-def count(base: Path, keys: list[str], steps: int, quick: bool) -> list[dict[str, Any]]:
+def count(base: Path, keys: list[str], steps: int, quick: bool,
+          impl: str = "engine") -> list[dict[str, Any]]:
     rows = []
     for key in keys:
         numpy = instructions_in(ROOT, key, "numpy", steps, quick)
-        then = instructions_in(base, key, "engine", steps, quick)
-        now = instructions_in(ROOT, key, "engine", steps, quick)
+        then = instructions_in(base, key, impl, steps, quick)
+        now = instructions_in(ROOT, key, impl, steps, quick)
         rows.append({"key": key, "numpy": numpy, "then": then, "now": now})
-        print(f"{key}: engine instructions now/then {now / then:.4f}", file=sys.stderr,
+        print(f"{key}: {impl} instructions now/then {now / then:.4f}", file=sys.stderr,
               flush=True)
     return rows
 
 
-def count_report(rev: str, rows: list[dict[str, Any]], steps: int, command: str) -> str:
+def count_report(rev: str, rows: list[dict[str, Any]], steps: int, command: str,
+                 impl: str = "engine") -> str:
+    name = NAMES[impl]
     lines = [f"Command: `{command}` (instructions per step, callgrind, {steps} steps)", "",
-             f"| workload | hand-written numpy | engine at {rev} | engine now "
-             "| engine now / then |",
-             "|---|---:|---:|---:|---:|"]
+             f"| workload | hand-written numpy | {name} at {rev} | {name} now "
+             "| now / then | now / hand-written |",
+             "|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         ratio = r["now"] / r["then"]
         lines.append(f"| {r['key']} | {r['numpy']:,.0f} | {r['then']:,.0f} | {r['now']:,.0f} | "
-                     f"{ratio:.4f} ({(ratio - 1) * 100:+.2f} %) |")
+                     f"{ratio:.4f} ({(ratio - 1) * 100:+.2f} %) | {r['now'] / r['numpy']:.4f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -129,7 +139,7 @@ def extract(rev: str, into: Path) -> Path:
 
 
 def compare(base: Path, keys: list[str], rounds: int, quick: bool, iters: int,
-            seconds: float) -> list[dict[str, Any]]:
+            seconds: float, impl: str = "engine") -> list[dict[str, Any]]:
     rows = []
     for key in keys:
         then, now, paired = [], [], []
@@ -139,21 +149,23 @@ def compare(base: Path, keys: list[str], rounds: int, quick: bool, iters: int,
                 order.reverse()
             step: dict[str, dict[str, float]] = {}
             for name, tree in order:
-                step[name] = {impl: time_in(tree, key, impl, quick, iters, seconds)
-                              for impl in ("numpy", "engine")}
-            then.append(step["then"]["engine"] / step["then"]["numpy"])
-            now.append(step["now"]["engine"] / step["now"]["numpy"])
-            paired.append(step["now"]["engine"] / step["then"]["engine"])
+                step[name] = {i: time_in(tree, key, i, quick, iters, seconds)
+                              for i in ("numpy", impl)}
+            then.append(step["then"][impl] / step["then"]["numpy"])
+            now.append(step["now"][impl] / step["now"]["numpy"])
+            paired.append(step["now"][impl] / step["then"][impl])
         rows.append({"key": key, "then": statistics.median(then), "now": statistics.median(now),
                      "paired": statistics.median(paired), "low": min(paired),
                      "high": max(paired)})
-        print(f"{key}: engine now/then {rows[-1]['paired']:.3f}", file=sys.stderr, flush=True)
+        print(f"{key}: {impl} now/then {rows[-1]['paired']:.3f}", file=sys.stderr, flush=True)
     return rows
 
 
-def report(rev: str, rows: list[dict[str, Any]], rounds: int, command: str) -> str:
+def report(rev: str, rows: list[dict[str, Any]], rounds: int, command: str,
+           impl: str = "engine") -> str:
+    name = NAMES[impl]
     lines = [f"Command: `{command}` ({rounds} paired rounds per workload)", "",
-             f"| workload | engine/numpy at {rev} | engine/numpy now | engine now / then "
+             f"| workload | {name}/numpy at {rev} | {name}/numpy now | {name} now / then "
              "(median) | range over rounds |", "|---|---:|---:|---:|---|"]
     for r in rows:
         lines.append(f"| {r['key']} | {r['then']:.3f} | {r['now']:.3f} | {r['paired']:.3f} "
@@ -170,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-iters", type=int, default=20, help="timed steps per process")
     p.add_argument("--min-time", type=float, default=1.0, help="timed seconds per process")
     p.add_argument("--quick", action="store_true", help="tiny sizes: proves it runs")
+    p.add_argument("--impl", default="engine", choices=list(NAMES),
+                   help="the step compared: the eager engine's (default) or a compiled one")
     p.add_argument("--instructions", type=int, metavar="N", default=0,
                    help="count the instructions of N engine steps under valgrind instead of "
                         "timing (apt install valgrind)")
@@ -186,11 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
         base = extract(opts.rev, Path(tmp))
         if opts.instructions:
-            counted = count(base, keys, opts.instructions, opts.quick)
-            print(count_report(opts.rev, counted, opts.instructions, command))
+            counted = count(base, keys, opts.instructions, opts.quick, opts.impl)
+            print(count_report(opts.rev, counted, opts.instructions, command, opts.impl))
             return 0
-        rows = compare(base, keys, opts.rounds, opts.quick, opts.min_iters, opts.min_time)
-    print(report(opts.rev, rows, opts.rounds, command))
+        rows = compare(base, keys, opts.rounds, opts.quick, opts.min_iters, opts.min_time,
+                       opts.impl)
+    print(report(opts.rev, rows, opts.rounds, command, opts.impl))
     return 0
 
 

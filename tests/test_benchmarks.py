@@ -131,9 +131,13 @@ def test_compare_counts_instructions_in_both_trees(tmp_path, monkeypatch, capsys
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     assert compare.main(["HEAD", "--quick", "--only", "D", "--instructions", "2"]) == 0
     out = capsys.readouterr().out
-    assert "| workload | hand-written numpy | engine at HEAD | engine now | engine now / then |" \
-        in out
-    assert "| D | 1,000 | 1,000 | 1,000 | 1.0000 (+0.00 %) |" in out
+    assert ("| workload | hand-written numpy | engine at HEAD | engine now | now / then "
+            "| now / hand-written |") in out
+    assert "| D | 1,000 | 1,000 | 1,000 | 1.0000 (+0.00 %) | 1.0000 |" in out
+    assert compare.main(["HEAD", "--quick", "--only", "D", "--instructions", "2",
+                         "--impl", "compiled"]) == 0
+    assert "| hand-written numpy | engine compiled at HEAD | engine compiled now |" \
+        in capsys.readouterr().out
 
 
 def test_compare_reads_callgrinds_count_or_says_it_found_none():
